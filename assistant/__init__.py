@@ -1,0 +1,1 @@
+"""Policy Q&A assistant: grounded answers over a clause index of policy documents."""

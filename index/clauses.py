@@ -1,0 +1,169 @@
+"""Clause splitting along the document's own numbering: 一、 / （一） / 1. and 第X章 / 第X条.
+
+Each clause knows its clause path (``三、（一）2`` or ``第十五条``), its heading chain and its character span in
+the cleaned text. A heading with (almost) no body of its own is folded into its children's heading chain; a
+clause longer than the limit is split into parts at sentence ends, every part keeping the heading chain.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+
+from index.textnorm import to_simplified
+from index.types import Clause, PolicyDoc, content_hash
+
+_NUM = "一二三四五六七八九十百零〇"
+# (kind, level, pattern); a smaller level is higher in the hierarchy.
+_MARKERS: tuple[tuple[str, int, re.Pattern], ...] = (
+    ("chapter", 0, re.compile(rf"^第[{_NUM}]+章")),
+    ("section", 1, re.compile(rf"^第[{_NUM}]+节")),
+    ("article", 2, re.compile(rf"^第[{_NUM}]+条")),
+    ("l1", 3, re.compile(rf"^[{_NUM}]+、")),
+    ("l2", 4, re.compile(rf"^[（(][{_NUM}]+[）)]")),
+    ("l3", 5, re.compile(r"^(\d{1,2})[.．、](?!\d)")),
+)
+PREAMBLE = "前言"
+_FOLD_BELOW = 40  # a parent's own text shorter than this joins its children's heading chain
+_SENTENCE_END = re.compile(r"(?<=[。！？；!?;])|(?<=\n)")
+
+
+@dataclass
+class _Node:
+    kind: str
+    level: int
+    marker: str
+    heading: str
+    start: int
+    end: int
+    parents: list[_Node] = field(default_factory=list)
+    children: int = 0
+
+
+def _match_marker(line: str) -> tuple[str, int, str] | None:
+    for kind, level, pattern in _MARKERS:
+        match = pattern.match(line)
+        if match:
+            if kind == "l3":
+                marker = match.group(1)
+            elif kind == "l2":
+                marker = "（" + match.group(0)[1:-1] + "）"
+            else:
+                marker = match.group(0)
+            return kind, level, marker
+    return None
+
+
+def _heading(line: str) -> str:
+    """The heading part of a clause's first line: the whole of a short line, else up to the first 。."""
+    stripped = line.strip()
+    if len(stripped) <= 40 and "。" not in stripped[:-1]:
+        return stripped.rstrip("。")
+    stop = stripped.find("。")
+    if 0 < stop <= 50:
+        return stripped[:stop]
+    return stripped[:20] + "…"
+
+
+def _path(node: _Node) -> str:
+    if node.kind == "preamble":
+        return PREAMBLE
+    if node.kind in ("chapter", "section", "article"):
+        return node.marker if node.kind == "article" else " ".join(p.marker for p in node.parents + [node])
+    return "".join(p.marker for p in node.parents if p.kind not in ("chapter", "section")) + node.marker
+
+
+def _pieces(text: str, max_chars: int) -> list[tuple[int, int]]:
+    """Spans of sentences (or, for an over-long sentence, of comma-separated phrases) in ``text``."""
+    bounds = [0] + [m.start() for m in _SENTENCE_END.finditer(text) if 0 < m.start() < len(text)] + [len(text)]
+    spans: list[tuple[int, int]] = []
+    for start, end in zip(bounds, bounds[1:], strict=False):
+        if end - start <= max_chars:
+            spans.append((start, end))
+            continue
+        cuts = [start] + [start + m.end() for m in re.finditer(r"[，,、]", text[start:end])] + [end]
+        piece_start = start
+        for prev, cut in zip(cuts, cuts[1:], strict=False):
+            if cut - piece_start > max_chars and prev > piece_start:
+                spans.append((piece_start, prev))
+                piece_start = prev
+        while end - piece_start > max_chars:  # a phrase with no comma at all: hard cut
+            spans.append((piece_start, piece_start + max_chars))
+            piece_start += max_chars
+        spans.append((piece_start, end))
+    return spans
+
+
+def pack(text: str, max_chars: int) -> list[tuple[int, int]]:
+    """Group sentence spans into parts of at most ``max_chars`` characters."""
+    if len(text) <= max_chars:
+        return [(0, len(text))]
+    parts: list[tuple[int, int]] = []
+    for start, end in _pieces(text, max_chars):
+        if parts and end - parts[-1][0] <= max_chars:
+            parts[-1] = (parts[-1][0], end)
+        else:
+            parts.append((start, end))
+    return parts
+
+
+def _nodes(text: str) -> list[_Node]:
+    nodes: list[_Node] = []
+    stack: list[_Node] = []
+    offset = 0
+    current = _Node("preamble", -1, "", PREAMBLE, 0, 0)
+    for line in text.split("\n"):
+        start, end = offset, offset + len(line)
+        offset = end + 1
+        if not line.strip():
+            continue
+        marker = _match_marker(line)
+        in_article = any(node.kind == "article" for node in stack)
+        if marker and not (in_article and marker[1] > 2):
+            kind, level, mark = marker
+            while stack and stack[-1].level >= level:
+                stack.pop()
+            for parent in stack:
+                parent.children += 1
+            heading = mark if kind == "article" else _heading(line)
+            current = _Node(kind, level, mark, heading, start, end, parents=list(stack))
+            stack.append(current)
+            nodes.append(current)
+        else:
+            if current.kind == "preamble" and not nodes:
+                nodes.append(current)
+                current.start = start
+            current.end = end
+    return nodes
+
+
+def split_clauses(doc: PolicyDoc, max_chars: int = 500) -> list[Clause]:
+    """Split a document's cleaned text into clauses (a pure function of the text and the limit)."""
+    text = doc.text
+    nodes = _nodes(text)
+    for node in nodes:
+        own = text[node.start : node.end]
+        if node.children and len(own) < _FOLD_BELOW:
+            node.heading = own.replace("\n", " ").rstrip("。：:")
+    clauses: list[Clause] = []
+    for node in nodes:
+        own = text[node.start : node.end]
+        if node.children and len(own) < _FOLD_BELOW:
+            continue
+        headings = tuple(p.heading for p in node.parents) + (node.heading,)
+        path = _path(node)
+        spans = pack(own, max_chars)
+        for number, (start, end) in enumerate(spans, 1):
+            body = own[start:end].strip()
+            lead = len(own[start:end]) - len(own[start:end].lstrip())
+            span = (node.start + start + lead, node.start + start + lead + len(body))
+            if not body:
+                continue
+            search_text = to_simplified(body) if doc.traditional else body
+            clause = Clause(doc, path, headings, body, search_text, span, number, len(spans))
+            clauses.append(_with_hash(clause))
+    return clauses
+
+
+def _with_hash(clause: Clause) -> Clause:
+    return replace(clause, hash=content_hash(clause.indexed_text()))

@@ -1,0 +1,236 @@
+"""The persistent index: an embedding cache, Chroma collections by generation, and an atomic pointer.
+
+A build writes a complete new generation (manifest + Chroma collection) and only then replaces the pointer
+file (``current.json``) with ``os.replace``. A build killed at any moment therefore leaves the previous
+generation whole and in use; its half-written leftovers are swept by the next build. Vectors are cached by
+(model, clause hash), so an unchanged clause is never embedded twice.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from index.errors import IndexMissingError
+from index.types import Clause, PolicyDoc, doc_from_dict, doc_to_dict
+
+log = logging.getLogger(__name__)
+POINTER = "current.json"
+
+
+class EmbeddingCache:
+    """Vectors by (model name, clause hash) in SQLite; every batch is committed as soon as it is embedded."""
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path))
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS vectors (model TEXT, hash TEXT, vector BLOB, PRIMARY KEY (model, hash))"
+        )
+        self._db.commit()
+
+    def missing(self, model: str, hashes: list[str]) -> set[str]:
+        """Hashes that have no cached vector for this model."""
+        have = {row[0] for row in self._db.execute("SELECT hash FROM vectors WHERE model = ?", (model,))}
+        return set(hashes) - have
+
+    def put(self, model: str, items: list[tuple[str, list[float]]]) -> None:
+        """Store vectors and commit."""
+        self._db.executemany(
+            "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
+            [(model, key, np.asarray(vector, dtype=np.float32).tobytes()) for key, vector in items],
+        )
+        self._db.commit()
+
+    def get(self, model: str, hashes: list[str]) -> dict[str, list[float]]:
+        """Cached vectors for the given hashes."""
+        found: dict[str, list[float]] = {}
+        for start in range(0, len(hashes), 500):
+            chunk = hashes[start : start + 500]
+            query = f"SELECT hash, vector FROM vectors WHERE model = ? AND hash IN ({','.join('?' * len(chunk))})"
+            for key, blob in self._db.execute(query, (model, *chunk)):
+                found[key] = np.frombuffer(blob, dtype=np.float32).tolist()
+        return found
+
+    def close(self) -> None:
+        """Close the database."""
+        self._db.close()
+
+
+def chroma_client(path: Path):
+    """An embedded, persistent Chroma client with telemetry off."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path), settings=ChromaSettings(anonymized_telemetry=False))
+
+
+def _clause_row(clause: Clause) -> dict:
+    return {
+        "doc_id": clause.doc.doc_id,
+        "clause_path": clause.clause_path,
+        "headings": list(clause.headings),
+        "text": clause.text,
+        "search_text": clause.search_text,
+        "span": list(clause.span),
+        "part": clause.part,
+        "parts": clause.parts,
+        "hash": clause.hash,
+    }
+
+
+@dataclass(frozen=True)
+class Generation:
+    """One complete, published version of the index."""
+
+    number: int
+    fingerprint: str
+    embedder: str
+    docs: tuple[PolicyDoc, ...]
+    clauses: tuple[Clause, ...]
+    skipped: tuple[dict, ...]
+
+    @property
+    def collection_name(self) -> str:
+        """The Chroma collection holding this generation's vectors."""
+        return f"clauses-gen{self.number}"
+
+
+class IndexStore:
+    """The index directory: pointer, manifests, Chroma and the embedding cache."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._client = None
+
+    @property
+    def client(self):
+        """The Chroma client (opened on first use)."""
+        if self._client is None:
+            self._client = chroma_client(self.root / "chroma")
+        return self._client
+
+    def cache(self) -> EmbeddingCache:
+        """The embedding cache."""
+        return EmbeddingCache(self.root / "embeddings.sqlite")
+
+    def _pointer(self) -> dict | None:
+        path = self.root / POINTER
+        if not path.exists():
+            return None
+        return json.loads(path.read_text(encoding="utf-8"))
+
+    def current(self) -> Generation | None:
+        """The published generation, or None when nothing was built yet."""
+        pointer = self._pointer()
+        if pointer is None:
+            return None
+        manifest = json.loads((self.root / pointer["manifest"]).read_text(encoding="utf-8"))
+        docs = {d["doc_id"]: doc_from_dict(d) for d in manifest["docs"]}
+        clauses = tuple(
+            Clause(
+                doc=docs[row["doc_id"]],
+                clause_path=row["clause_path"],
+                headings=tuple(row["headings"]),
+                text=row["text"],
+                search_text=row["search_text"],
+                span=tuple(row["span"]),
+                part=row["part"],
+                parts=row["parts"],
+                hash=row["hash"],
+            )
+            for row in manifest["clauses"]
+        )
+        return Generation(
+            pointer["generation"], manifest["fingerprint"], manifest["embedder"], tuple(docs.values()), clauses,
+            tuple(manifest.get("skipped", ())),
+        )
+
+    def require_current(self) -> Generation:
+        """The published generation; raises IndexMissingError if there is none."""
+        generation = self.current()
+        if generation is None:
+            raise IndexMissingError(f"no index in {self.root}: run `python -m index build` first")
+        return generation
+
+    def collection(self, generation: Generation):
+        """The Chroma collection of a generation."""
+        return self.client.get_collection(generation.collection_name, embedding_function=None)
+
+    def publish(
+        self,
+        fingerprint: str,
+        embedder: str,
+        docs: list[PolicyDoc],
+        clauses: list[Clause],
+        vectors: dict[str, list[float]],
+        skipped: list[dict],
+    ) -> Generation:
+        """Write a complete new generation, then switch the pointer to it atomically."""
+        previous = self._pointer()
+        number = (previous["generation"] if previous else 0) + 1
+        generation = Generation(number, fingerprint, embedder, tuple(docs), tuple(clauses), tuple(skipped))
+        manifest_name = f"manifest-gen{number}.json"
+        manifest = {
+            "fingerprint": fingerprint,
+            "embedder": embedder,
+            "docs": [doc_to_dict(doc) for doc in docs],
+            "clauses": [_clause_row(clause) for clause in clauses],
+            "skipped": skipped,
+        }
+        _write_atomic(self.root / manifest_name, json.dumps(manifest, ensure_ascii=False))
+        try:
+            self.client.delete_collection(generation.collection_name)
+        except Exception:  # noqa: BLE001 - absent is the normal case
+            pass
+        collection = self.client.create_collection(
+            generation.collection_name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
+        )
+        for start in range(0, len(clauses), 1000):
+            batch = clauses[start : start + 1000]
+            collection.add(
+                ids=[c.clause_id for c in batch],
+                embeddings=[vectors[c.hash] for c in batch],
+                documents=[c.indexed_text() for c in batch],
+                metadatas=[
+                    {"doc_id": c.doc.doc_id, "province": c.doc.province or "", "city": c.doc.city or "",
+                     "clause_path": c.clause_path}
+                    for c in batch
+                ],
+            )
+        pointer = {"generation": number, "manifest": manifest_name, "collection": generation.collection_name}
+        _write_atomic(self.root / POINTER, json.dumps(pointer))
+        self.sweep()
+        return generation
+
+    def sweep(self) -> None:
+        """Delete every generation but the published one (leftovers of replaced or killed builds)."""
+        pointer = self._pointer()
+        keep_collection = pointer["collection"] if pointer else None
+        keep_manifest = pointer["manifest"] if pointer else None
+        for collection in self.client.list_collections():
+            name = getattr(collection, "name", collection)
+            if name.startswith("clauses-gen") and name != keep_collection:
+                self.client.delete_collection(name)
+                log.info("removed stale collection %s", name)
+        for path in self.root.glob("manifest-gen*.json*"):
+            if path.name != keep_manifest:
+                path.unlink(missing_ok=True)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write a file so that readers see either the old or the new content, never a part."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)

@@ -1,0 +1,54 @@
+"""Chinese script conversion and the normalisation used for matching (FORMAT.md)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+_CJK = re.compile(r"[\u3400-\u9fff]")
+# Quote marks and brackets FORMAT.md removes before comparing.
+_MATCH_STRIP = re.compile("[\\s\"'“”‘’「」『』《》〈〉]")
+
+
+@lru_cache(maxsize=2)
+def _converter(config: str):
+    from opencc import OpenCC
+
+    return OpenCC(config)
+
+
+def to_simplified(text: str) -> str:
+    """Traditional → simplified characters (OpenCC t2s)."""
+    return _converter("t2s").convert(text) if text else text
+
+
+def to_traditional(text: str) -> str:
+    """Simplified → traditional characters (OpenCC s2t)."""
+    return _converter("s2t").convert(text) if text else text
+
+
+def traditional_ratio(text: str) -> float:
+    """Share of Chinese characters that t2s changes: high means the text is in traditional script."""
+    chars = _CJK.findall(text)
+    if not chars:
+        return 0.0
+    sample = "".join(chars[:4000])
+    converted = to_simplified(sample)
+    changed = sum(1 for a, b in zip(sample, converted, strict=False) if a != b)
+    return changed / len(sample)
+
+
+def is_traditional(text: str, threshold: float = 0.04) -> bool:
+    """True when the text is written in traditional characters."""
+    return traditional_ratio(text) >= threshold
+
+
+def normalize_for_match(text: str) -> str:
+    """FORMAT.md's normalisation: t2s, NFKC, no whitespace or quote marks."""
+    return _MATCH_STRIP.sub("", unicodedata.normalize("NFKC", to_simplified(text)))
+
+
+def has_cjk(text: str) -> bool:
+    """True when the text holds at least one Chinese character."""
+    return bool(_CJK.search(text))

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Set up everything the product needs on a fresh machine: a virtualenv with every pinned package
+# (torch first, from the CPU build), and Debian's Chromium for the browser tests. Idempotent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+VENV=.venv
+STAMP=$VENV/.installed
+
+if [ ! -x "$VENV/bin/python" ]; then
+  "$PYTHON" -m venv "$VENV"
+fi
+if [ ! -f "$STAMP" ] || ! cmp -s requirements.txt "$STAMP"; then
+  "$VENV/bin/pip" install --quiet --upgrade pip
+  # torch before anything that needs it, or pip pulls a multi-GB CUDA build.
+  "$VENV/bin/pip" install --quiet "torch==2.13.0"
+  "$VENV/bin/pip" install --quiet -r requirements.txt
+  cp requirements.txt "$STAMP"
+fi
+
+if [ "${SKIP_BROWSER:-0}" != "1" ] && { [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; }; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = "0" ]; then
+    echo "installing Debian's chromium and chromium-driver (browser tests)…"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+  else
+    echo "note: /usr/bin/chromium is missing; the browser tests need Debian's chromium package" >&2
+  fi
+fi

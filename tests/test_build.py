@@ -1,0 +1,135 @@
+"""Incremental builds, deletions, bad files, and builds that crash or are killed midway."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from index.build import build, index_dir
+from index.store import IndexStore
+from tests.conftest import ROOT
+from tests.fakes import HashingEmbedder
+from tests.test_clean import JIANGMEN, RIZHAO
+
+
+def current(settings):
+    return IndexStore(index_dir(settings)).require_current()
+
+
+def chroma_count(settings):
+    store = IndexStore(index_dir(settings))
+    return store.collection(store.require_current()).count()
+
+
+def test_first_build_indexes_every_seed(settings, fake_embedder):
+    result = build(settings, fake_embedder, progress=False)
+    assert len(result.generation.docs) == 5
+    assert result.embedded == len(result.generation.clauses) > 100
+    assert chroma_count(settings) == len(result.generation.clauses)
+
+
+def test_unchanged_rebuild_embeds_nothing(settings, fake_embedder):
+    first = build(settings, fake_embedder, progress=False)
+    again = build(settings, HashingEmbedder(), progress=False)
+    assert again.unchanged and again.embedded == 0
+    assert again.generation.number == first.generation.number
+
+
+def test_changed_document_reembeds_only_its_changed_clauses(settings, fake_embedder):
+    build(settings, fake_embedder, progress=False)
+    path = settings.corpus_dir / RIZHAO
+    path.write_text(path.read_text(encoding="utf-8").replace("累计达到600家左右", "累计达到700家左右"), encoding="utf-8")
+    embedder = HashingEmbedder()
+    result = build(settings, embedder, progress=False)
+    assert result.embedded == 1
+    assert any("700家" in text for text in embedder.embedded)
+    assert not any("600家左右" in c.text for c in result.generation.clauses)
+
+
+def test_deleted_document_loses_its_clauses(settings, fake_embedder):
+    build(settings, fake_embedder, progress=False)
+    (settings.corpus_dir / JIANGMEN).unlink()
+    result = build(settings, HashingEmbedder(), progress=False)
+    assert result.embedded == 0
+    assert {d.source for d in result.generation.docs} == set(os.listdir(settings.corpus_dir)) - {"catalog.yaml"}
+    assert not [c for c in result.generation.clauses if c.doc.source == JIANGMEN]
+    store = IndexStore(index_dir(settings))
+    collection = store.collection(store.require_current())
+    assert collection.count() == len(result.generation.clauses)
+    assert collection.get(where={"doc_id": JIANGMEN.removesuffix(".txt")})["ids"] == []
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [("broken.pdf", b"%PDF-1.4 not really"), ("image.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00"), ("empty.html", b"")],
+)
+def test_bad_file_is_reported_and_skipped_while_the_rest_builds(settings, fake_embedder, name, content):
+    (settings.corpus_dir / name).write_bytes(content)
+    result = build(settings, fake_embedder, progress=False)
+    assert [e.source for e in result.skipped] == [name]
+    assert len(result.generation.docs) == 5
+    assert result.generation.skipped[0]["source"] == name
+
+
+def test_crash_while_embedding_keeps_previous_index_and_its_work(settings, fake_embedder):
+    first = build(settings, fake_embedder, progress=False)
+    path = settings.corpus_dir / "extra.txt"
+    law = (ROOT / "tests" / "data" / "cn_sme_promotion_law_2017.txt").read_text(encoding="utf-8")
+    path.write_text(law, encoding="utf-8")
+    settings.embed_batch_size = 8
+    crashing = HashingEmbedder(fail_after=3)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        build(settings, crashing, progress=False)
+    still = current(settings)
+    assert still.number == first.generation.number and len(still.docs) == 5
+    assert chroma_count(settings) == len(first.generation.clauses)
+    resumed = HashingEmbedder()
+    result = build(settings, resumed, progress=False)
+    new_clauses = len(result.generation.clauses) - len(first.generation.clauses)
+    assert result.embedded == new_clauses - 3 * 8  # the three committed batches are not embedded again
+
+
+SLOW_BUILD = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+    sys.path.insert(0, {root!r})
+    from assistant.settings import Settings
+    from index.build import build
+    from tests.fakes import HashingEmbedder
+    settings = Settings(corpus_dir=Path({corpus!r}), data_dir=Path({data!r}), embed_batch_size=2)
+    build(settings, HashingEmbedder(delay=0.2), progress=False)
+    """
+)
+
+
+def test_build_killed_midway_leaves_previous_index_whole(settings, fake_embedder):
+    first = build(settings, fake_embedder, progress=False)
+    extra = settings.corpus_dir / "law.txt"
+    extra.write_text((ROOT / "tests" / "data" / "cn_sme_promotion_law_2017.txt").read_text(encoding="utf-8"))
+    script = SLOW_BUILD.format(root=str(ROOT), corpus=str(settings.corpus_dir), data=str(settings.data_dir))
+    process = subprocess.Popen([sys.executable, "-c", script], start_new_session=True)
+    cache = index_dir(settings) / "embeddings.sqlite"
+    deadline = time.time() + 60
+    baseline = len(first.generation.clauses)
+    while time.time() < deadline:
+        with sqlite3.connect(cache) as db:
+            if db.execute("SELECT COUNT(*) FROM vectors").fetchone()[0] >= baseline + 6:
+                break
+        time.sleep(0.1)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL
+    survivor = current(settings)
+    assert survivor.number == first.generation.number
+    assert chroma_count(settings) == baseline
+    result = build(settings, HashingEmbedder(), progress=False)
+    assert len(result.generation.docs) == 6
+    assert 0 < result.embedded < len(result.generation.clauses) - baseline
