@@ -1,0 +1,113 @@
+"""``python -m assistant ask | chat | eval | bench-retrieval``: the assistant's command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from assistant.settings import Settings
+from index.errors import IndexingError
+
+
+def _ask(settings: Settings, args) -> int:
+    from assistant.factory import make_assistant
+
+    answer = make_assistant(settings).ask(args.question, region=args.region)
+    if args.json:
+        print(json.dumps({"id": None, **answer.record()}, ensure_ascii=False, indent=2))
+    else:
+        print(answer.text)
+    return 0
+
+
+def _chat(settings: Settings, args) -> int:
+    from assistant.conversation import Conversation
+    from assistant.factory import make_assistant
+
+    assistant = make_assistant(settings)
+    conversation = Conversation()
+    print("政策在线答疑（输入问题；“新对话”重新开始；Ctrl-D 退出）")
+    while True:
+        try:
+            question = input("\n问：")
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return 0
+        if question.strip() in ("新对话", "/new"):
+            conversation = Conversation()
+            print("（已开始新对话）")
+            continue
+        print("答：" + assistant.ask(question, conversation).text)
+
+
+def _eval(settings: Settings, args) -> int:
+    from assistant.evaluation import evaluate
+    from assistant.factory import make_assistant
+    from assistant.report import write_report
+
+    qa = Path(args.qa)
+    if not qa.exists():
+        print(f"error: no such Q&A file: {qa}", file=sys.stderr)
+        return 2
+    run = evaluate(make_assistant(settings), qa, Path(args.out))
+    for error in run["errors"]:
+        print(f"skipped {qa}: {error}", file=sys.stderr)
+    overall = run["scores"]["overall"]
+    print(f"{'category':<16}{'cases':>6}{'accuracy':>10}{'hit@5':>8}{'cite-prec':>10}{'refusal':>9}")
+    for name, figures in [("overall", overall), *run["scores"]["by_category"].items()]:
+        def pct(key, figures=figures):
+            value = figures.get(key)
+            return "—" if value is None else f"{value:.0%}"
+        print(f"{name:<16}{figures['cases']:>6}{pct('answer_accuracy'):>10}{pct('hit@5'):>8}"
+              f"{pct('citation_precision'):>10}{pct('refusal_accuracy'):>9}")
+    print(f"results → {args.out}")
+    if args.report:
+        write_report(run, Path(args.report), f"Evaluation of {qa.name}")
+        print(f"report → {args.report}")
+    return 0
+
+
+def _bench(settings: Settings, args) -> int:
+    from assistant.bench import run_bench
+
+    return run_bench(settings, Path(args.beir), Path(args.ids) if args.ids else None, Path(args.out), args.limit)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point."""
+    parser = argparse.ArgumentParser(prog="python -m assistant", description="Ask the policy Q&A assistant.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    ask = sub.add_parser("ask", help="answer one question")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true", help="print the per-case object of qa/FORMAT.md")
+    ask.add_argument("--region", help="only documents of this region (e.g. 吉林省)")
+    sub.add_parser("chat", help="a conversation in the terminal")
+    ev = sub.add_parser("eval", help="run a Q&A set (qa/FORMAT.md) and score it")
+    ev.add_argument("--qa", required=True)
+    ev.add_argument("--out", required=True)
+    ev.add_argument("--report", help="also write an HTML report here")
+    bench = sub.add_parser("bench-retrieval", help="chunk-level retrieval benchmark on a BEIR folder")
+    bench.add_argument("--beir", required=True, help="folder with corpus.jsonl, queries.jsonl, qrels/test.tsv")
+    bench.add_argument("--ids", help="file of query ids to run (e.g. dev_ids.txt)")
+    bench.add_argument("--out", required=True, help="per-query hits, JSON lines")
+    bench.add_argument("--limit", type=int, help="only the first N queries (smoke runs)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    settings = Settings()
+    handlers = {"ask": _ask, "chat": _chat, "eval": _eval, "bench-retrieval": _bench}
+    try:
+        return handlers[args.command](settings, args)
+    except IndexingError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,223 @@
+"""The answering chain: check input → resolve follow-up → screen → place names → retrieve → judge support →
+generate → check citations → add status notes → the user's script."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import re
+import time
+from dataclasses import dataclass, replace
+
+from assistant.conversation import Conversation, Turn, resolve
+from assistant.extractive import Draft, ExtractiveGenerator
+from assistant.guard import screen
+from assistant.knowledge import KnowledgeBase
+from assistant.lexical import normalize, words
+from assistant.prompts import REFUSAL, render
+from assistant.types import Answer, Citation, Clause, Evidence, Query
+from index.textnorm import has_cjk, is_traditional, to_simplified, to_traditional
+
+log = logging.getLogger(__name__)
+_MARKER = re.compile(r"\[(\d+)\]")
+_CONTENT = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Cut-offs below which the knowledge base is judged not to support an answer (calibrated on qa/dev.jsonl)."""
+
+    min_support: float = 0.5
+
+
+def _status_note(clause: Clause, today: dt.date) -> str:
+    doc = clause.doc
+    status = doc.status(today)
+    if status == "draft_for_comment":
+        return render("status_draft", title=doc.title)
+    if status == "period_ended":
+        return render("status_ended", title=doc.title, period=str(doc.period), today=f"{today:%Y年%m月%d日}")
+    return ""
+
+
+def source_line(key: int, clause: Clause) -> str:
+    """A numbered source: title, 文号 and clause path."""
+    number = f"（{clause.doc.doc_number}）" if clause.doc.doc_number else ""
+    part = f"（第{clause.part}部分）" if clause.parts > 1 else ""
+    return f"[{key}] 《{clause.doc.title}》{number}{clause.clause_path}{part}"
+
+
+class Assistant:
+    """Answers questions from the knowledge base; conversations are passed in, never shared."""
+
+    def __init__(self, knowledge: KnowledgeBase, settings, thresholds: Thresholds | None = None):
+        self.kb = knowledge
+        self.settings = settings
+        self.thresholds = thresholds or Thresholds()
+        self._generator: ExtractiveGenerator | None = None
+        self._generation = None
+
+    @property
+    def generator(self) -> ExtractiveGenerator:
+        """The extractive generator over the current generation's clauses."""
+        if self.kb.reload() or self._generator is None or self._generation != self.kb.generation.number:
+            self._generator = ExtractiveGenerator([c.indexed_text() for c in self.kb.clauses])
+            self._generation = self.kb.generation.number
+        return self._generator
+
+    def support(self, question: str, evidence: list[Evidence], skip: set[str]) -> float:
+        """IDF-weighted share of the question's content words found in the best of the top clauses."""
+        terms = {w for w in words(question) if w not in skip and len(w) > 1}
+        if not terms or not evidence:
+            return 0.0
+        texts = [normalize(c.indexed_text()) for c in self.kb.clauses]
+        n = len(texts)
+        idf = {t: math.log((n + 1) / (sum(1 for text in texts if t in text) + 0.5)) for t in terms}
+        total = sum(idf.values())
+        best = 0.0
+        for item in evidence[:3]:
+            passage = normalize(item.clause.indexed_text())
+            best = max(best, sum(idf[t] for t in terms if t in passage) / total)
+        return best
+
+    def ask(self, question: str, conversation: Conversation | None = None, region: str | None = None) -> Answer:
+        """Answer one message of a conversation (a new one if none is given)."""
+        started = time.perf_counter()
+        conversation = conversation if conversation is not None else Conversation()
+        answer = self._answer(question, conversation, region)
+        answer = replace(answer, latency_ms=(time.perf_counter() - started) * 1000)
+        conversation.turns.append(Turn(question, answer.resolved_question or question, answer))
+        return answer
+
+    def _answer(self, question: str, conversation: Conversation, region: str | None) -> Answer:
+        today = self.settings.current_date()
+        text = (question or "").strip()
+        if not text:
+            return Answer(question, render("empty_question"), True, reason="empty", today=today)
+        notice = ""
+        if len(text) > self.settings.max_question_chars:
+            text = text[: self.settings.max_question_chars]
+            notice = render("question_truncated", limit=self.settings.max_question_chars)
+        if not _CONTENT.search(text):
+            return Answer(question, render("no_content"), True, reason="no_content", today=today, notice=notice)
+        if has_cjk(text):
+            conversation.traditional = is_traditional(text)
+        traditional = conversation.traditional
+        simplified = to_simplified(text)
+        self.generator  # reload the index if a new generation was published
+        resolved = resolve(simplified, conversation.last_resolved(), self.kb.regions.gazetteer)
+        base = dict(question=question, resolved_question=resolved, traditional=traditional, notice=notice, today=today)
+
+        verdict = screen(simplified)
+        if verdict.declined:
+            return self._refuse(base, verdict.reason)
+        match = self.kb.regions.match(resolved)
+        if match.uncovered and not match.covered:
+            return self._refuse(base, "region_not_covered")
+        doc_filter = self._region_filter(region)
+        groups = [(place.name, ids) for place, ids in match.covered] if len(match.covered) > 1 else []
+        if not groups:
+            ids = match.doc_ids or None
+            if doc_filter is not None:
+                ids = tuple(set(ids or doc_filter) & set(doc_filter))
+            groups = [("", ids)]
+        skip = {p.short for p, _ in match.covered} | {p.name for p, _ in match.covered} | {p.short for p in match.uncovered}
+        query = Query(resolved, simplified, conversation.context() if resolved != simplified else "")
+        return self._generate(base, query, groups, match.uncovered, skip, today)
+
+    def _region_filter(self, region: str | None) -> tuple[str, ...] | None:
+        if not region:
+            return None
+        for name, ids in self.kb.regions.regions():
+            if name == region:
+                return ids
+        return ()
+
+    def _generate(self, base: dict, query: Query, groups, uncovered, skip: set[str], today: dt.date) -> Answer:
+        drafts: list[tuple[str, Draft]] = []
+        evidence_lists: list[list[Evidence]] = []
+        others = {name for name, _ in groups if name}
+        for label, ids in groups:
+            # In a comparison, each region is searched without the other regions' names in the query.
+            text = query.text
+            for name in others - {label}:
+                place = next(p for p in self.kb.regions.gazetteer.find(name))
+                text = text.replace(place.name, "").replace(place.short, "")
+            evidence = self.kb.search(text, self.settings.top_k, doc_ids=ids)
+            evidence_lists.append(evidence)
+            if self.support(text, evidence, skip) < self.thresholds.min_support:
+                continue
+            draft = self.generator.answer(replace(query, text=text, original=_without(query.original, others - {label})), evidence)
+            if draft.sources:
+                drafts.append((label, draft))
+        merged = _interleave(evidence_lists)
+        if not drafts:
+            return self._refuse(base, "no_support", merged)
+        return self._compose(base, drafts, merged, uncovered, today)
+
+    def _compose(self, base: dict, drafts, evidence: list[Evidence], uncovered, today: dt.date) -> Answer:
+        """Join the drafts, renumber and check every citation marker, add status notes and sources."""
+        allowed = {e.clause.clause_id for e in evidence}
+        citations: list[Citation] = []
+        lines = []
+        for label, draft in drafts:
+            text = draft.text
+            mapping = {}
+            for key, (clause, sentences) in enumerate(zip(draft.sources, draft.sentences, strict=True), 1):
+                if clause.clause_id not in allowed:
+                    log.warning("generator cited a clause that was not retrieved: %s (removed)", clause.clause_id)
+                    continue
+                existing = next((c for c in citations if c.clause.clause_id == clause.clause_id), None)
+                if existing is None:
+                    existing = Citation(len(citations) + 1, clause, sentences)
+                    citations.append(existing)
+                mapping[key] = existing.key
+
+            def renumber(found, mapping=mapping):
+                key = int(found.group(1))
+                if key not in mapping:
+                    log.warning("citation marker [%s] maps to no retrieved clause: removed", key)
+                    return ""
+                return f"[{mapping[key]}]"
+
+            text = _MARKER.sub(renumber, text)
+            lines.append(f"{label}：{text}" if label else text)
+        for place in uncovered:
+            lines.append(render("region_missing", region=place.name))
+        notes = [n for n in dict.fromkeys(_status_note(c.clause, today) for c in citations) if n]
+        sources = [source_line(c.key, c.clause) for c in citations]
+        body = "\n".join(lines + notes + ["来源：", *sources])
+        if base["notice"]:
+            body = base["notice"] + "\n" + body
+        if base["traditional"]:
+            body = to_traditional(body)
+        return Answer(text=body, refused=False, citations=tuple(citations), evidence=tuple(evidence), **base)
+
+    def _refuse(self, base: dict, reason: str, evidence: list[Evidence] | None = None) -> Answer:
+        text = REFUSAL
+        if reason == "region_not_covered":
+            text = REFUSAL + render("refusal_region_hint", regions="、".join(n for n, _ in self.kb.regions.regions()))
+        if base["traditional"]:
+            text = to_traditional(text)
+        return Answer(text=text, refused=True, evidence=tuple(evidence or ()), reason=reason, **base)
+
+
+def _without(text: str, names: set[str]) -> str:
+    for name in names:
+        text = text.replace(name, "").replace(name.rstrip("省市"), "")
+    return text
+
+
+def _interleave(lists: list[list[Evidence]]) -> list[Evidence]:
+    """Merge per-region rankings round-robin (so each region's best clauses are near the top), re-ranked."""
+    if len(lists) == 1:
+        return lists[0]
+    merged: list[Evidence] = []
+    seen: set[str] = set()
+    for rank in range(max((len(x) for x in lists), default=0)):
+        for evidence in lists:
+            if rank < len(evidence) and evidence[rank].clause.clause_id not in seen:
+                seen.add(evidence[rank].clause.clause_id)
+                merged.append(replace(evidence[rank], rank=len(merged) + 1))
+    return merged

@@ -1,0 +1,117 @@
+"""The default answer generator: it writes no words of its own about policy, it picks the sentences of the
+retrieved clauses that answer the question and cites each one. Every claim can be checked against its clause."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from assistant.lexical import bigrams, normalize
+from assistant.types import Clause, Evidence, Query
+
+_SENTENCE = re.compile(r"[^。；;！？!?\n]+[。；;！？!?]?")
+_ASKS_QUANTITY = re.compile(r"多少|几|比例|上限|最高|最多|标准|金额|额度|多久|期限|补贴|补助|奖励|目标|达到|费率|利率|%|万元")
+_NUMBER = re.compile(r"\d")
+_RESPONSIBLE = re.compile(r"^[（(]?(责任单位|市.{0,20}负责)")
+
+
+@dataclass(frozen=True)
+class Pick:
+    """A sentence chosen from a clause, with its score."""
+
+    clause: Clause
+    sentence: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A generator's answer: text with [n] markers and the clause each marker stands for."""
+
+    text: str
+    sources: tuple[Clause, ...]
+    sentences: tuple[tuple[str, ...], ...]
+
+
+def sentences_of(clause: Clause) -> list[str]:
+    """The sentences of a clause, without its bare heading and responsibility notes."""
+    heading = clause.headings[-1] if clause.headings else ""
+    out = []
+    for match in _SENTENCE.finditer(clause.text):
+        sentence = match.group(0).strip()
+        if len(sentence) < 6 or sentence.rstrip("。") == heading or _RESPONSIBLE.match(sentence):
+            continue
+        out.append(sentence)
+    return out
+
+
+_PARTICLES = re.compile(r"[那呢吗吧啊呀么了的?？!！。，,\s]+")
+
+
+def score_sentence(sentence: str, focus: str, context: str, idf) -> float:
+    """How well a sentence answers: IDF-weighted bigram overlap with the message (and, for a follow-up, with
+    the question it follows, at a lower weight), plus a bonus for a figure when the question asks for one."""
+    present = set(bigrams(sentence))
+
+    def overlap(text: str) -> float:
+        grams = set(bigrams(_PARTICLES.sub(" ", text)))
+        total = sum(idf(g) for g in grams)
+        return sum(idf(g) for g in grams if g in present) / total if total else 0.0
+
+    value = overlap(focus) if not context else 0.7 * overlap(focus) + 0.3 * overlap(context)
+    if _ASKS_QUANTITY.search(normalize(focus + context)) and _NUMBER.search(sentence):
+        value += 0.08
+    return value
+
+
+class ExtractiveGenerator:
+    """Answers with the best sentences of the retrieved clauses, each cited."""
+
+    name = "extractive"
+
+    def __init__(self, clause_texts: list[str], max_clauses: int = 4):
+        self.max_clauses = max_clauses
+        self._df: dict[str, int] = {}
+        for text in clause_texts:
+            for gram in set(bigrams(text)):
+                self._df[gram] = self._df.get(gram, 0) + 1
+        self._n = max(len(clause_texts), 1)
+
+    def idf(self, gram: str) -> float:
+        """Inverse document frequency of a bigram over the knowledge base's clauses."""
+        return math.log((self._n + 1) / (self._df.get(gram, 0) + 0.5))
+
+    def pick(self, focus: str, context: str, evidence: list[Evidence]) -> list[Pick]:
+        """Candidate sentences from the top clauses, best first (ties: the better-ranked clause)."""
+        picks = []
+        for item in evidence[: self.max_clauses]:
+            prior = 0.04 * item.score
+            for sentence in sentences_of(item.clause):
+                picks.append(Pick(item.clause, sentence, score_sentence(sentence, focus, context, self.idf) + prior))
+        return sorted(picks, key=lambda p: -p.score)
+
+    def answer(self, query: Query, evidence: list[Evidence]) -> Draft:
+        """One or two sentences that answer, each followed by its citation marker."""
+        picks = self.pick(query.original, query.context, evidence)
+        if not picks:
+            return Draft("", (), ())
+        best = picks[0]
+        chosen = [best]
+        # A second sentence only from the same clause: a second clause would be cited on weaker grounds.
+        for other in picks[1:4]:
+            if other.clause.clause_id == best.clause.clause_id and other.score >= 0.7 * best.score:
+                chosen.append(other)
+                break
+        sources: list[Clause] = []
+        used: dict[str, list[str]] = {}
+        parts = []
+        for pick in chosen:
+            if pick.clause not in sources:
+                sources.append(pick.clause)
+            key = sources.index(pick.clause) + 1
+            used.setdefault(pick.clause.clause_id, []).append(pick.sentence)
+            parts.append(f"{pick.sentence.rstrip('。；;')}[{key}]。")
+        intro = f"根据{sources[0].name}：" if len(sources) == 1 else "根据知识库中的政策文件："
+        text = intro + "".join(parts)
+        return Draft(text, tuple(sources), tuple(tuple(used[c.clause_id]) for c in sources))

@@ -1,0 +1,142 @@
+"""The knowledge base as the assistant sees it: the published index, searchable three ways and fused.
+
+Systems: ``bm25`` (clause text, jieba words + bigrams), ``dense`` (Chroma, our embedder), ``doc`` (BM25 of the
+whole document, credited to each of its clauses). The hybrid is a weighted sum of the normalised scores.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from assistant.fusion import max_normalize, min_max_normalize, ranked, weighted_sum
+from assistant.lexical import BM25Index
+from assistant.regions import RegionResolver
+from assistant.types import Clause, Evidence, Status
+from index.build import index_dir
+from index.embeddings import Embedder
+from index.gazetteer import default_gazetteer
+from index.store import Generation, IndexStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RetrievalConfig:
+    """How the hybrid weighs its systems, and how many candidates each contributes (tuned on bench dev ids)."""
+
+    weights: dict[str, float] = field(default_factory=lambda: {"bm25": 0.5, "dense": 0.3, "doc": 0.2})
+    candidates: int = 60
+
+
+BM25_ONLY = RetrievalConfig(weights={"bm25": 1.0})
+DENSE_ONLY = RetrievalConfig(weights={"dense": 1.0})
+
+
+class KnowledgeBase:
+    """Searchable clauses of one published index generation (reloads when a new one is published)."""
+
+    def __init__(self, store: IndexStore, embedder: Embedder, today_fn, config: RetrievalConfig | None = None):
+        self.store = store
+        self.embedder = embedder
+        self.today = today_fn
+        self.config = config or RetrievalConfig()
+        self.generation: Generation | None = None
+        self.reload()
+
+    @classmethod
+    def open(cls, settings, embedder: Embedder, config: RetrievalConfig | None = None) -> KnowledgeBase:
+        """The knowledge base of the settings' data directory."""
+        return cls(IndexStore(index_dir(settings)), embedder, settings.current_date, config)
+
+    def reload(self) -> bool:
+        """Load the published generation if it is not the one in memory; True when something changed."""
+        generation = self.store.require_current()
+        if self.generation is not None and generation.number == self.generation.number:
+            return False
+        if generation.embedder != self.embedder.name:
+            log.warning("index was built with %s but the assistant embeds queries with %s: rebuild the index",
+                        generation.embedder, self.embedder.name)
+        self.generation = generation
+        self.clauses: list[Clause] = list(generation.clauses)
+        self.by_id = {clause.clause_id: clause for clause in self.clauses}
+        self.position = {clause.clause_id: i for i, clause in enumerate(self.clauses)}
+        self.docs = list(generation.docs)
+        self.docs_by_id = {doc.doc_id: doc for doc in self.docs}
+        self.bm25 = BM25Index([clause.indexed_text() for clause in self.clauses])
+        self.doc_bm25 = BM25Index([f"{doc.title}\n{doc.text}" for doc in self.docs])
+        self.doc_position = {doc.doc_id: i for i, doc in enumerate(self.docs)}
+        self.collection = self.store.collection(generation)
+        self.regions = RegionResolver(self.docs, default_gazetteer())
+        return True
+
+    def allowed(self, doc_ids: Iterable[str] | None, statuses: Iterable[Status] | None) -> set[str] | None:
+        """Documents a search may return, or None for all."""
+        if doc_ids is None and statuses is None:
+            return None
+        allowed = set(doc_ids) if doc_ids is not None else {doc.doc_id for doc in self.docs}
+        if statuses is not None:
+            wanted = set(statuses)
+            today = self.today()
+            allowed = {d for d in allowed if self.docs_by_id[d].status(today) in wanted}
+        return allowed
+
+    def system_scores(self, query: str, allowed: set[str] | None, systems: Iterable[str]) -> dict[str, dict[str, float]]:
+        """Raw scores of each system for its candidate clauses."""
+        wanted = set(systems)
+        mask = None
+        if allowed is not None:
+            mask = np.array([clause.doc.doc_id in allowed for clause in self.clauses], dtype=bool)
+        out: dict[str, dict[str, float]] = {}
+        top = self.config.candidates
+        if "bm25" in wanted:
+            out["bm25"] = self._top(self.bm25.scores(query), mask, top)
+        if "doc" in wanted:
+            doc_scores = self.doc_bm25.scores(query)
+            per_clause = np.array([doc_scores[self.doc_position[c.doc.doc_id]] for c in self.clauses], dtype=np.float32)
+            out["doc"] = self._top(per_clause, mask, top * 3)
+        if "dense" in wanted:
+            out["dense"] = self._dense(query, allowed, top)
+        return out
+
+    def _top(self, scores: np.ndarray, mask: np.ndarray | None, top: int) -> dict[str, float]:
+        if mask is not None:
+            scores = np.where(mask, scores, -1.0)
+        order = np.argsort(-scores, kind="stable")[:top]
+        return {self.clauses[i].clause_id: float(scores[i]) for i in order if scores[i] > 0}
+
+    def _dense(self, query: str, allowed: set[str] | None, top: int) -> dict[str, float]:
+        if allowed is not None and not allowed:
+            return {}
+        (vector,) = self.embedder.embed_batch([query], kind="query")
+        where = {"doc_id": {"$in": sorted(allowed)}} if allowed is not None else None
+        count = min(top, len(self.clauses))
+        result = self.collection.query(query_embeddings=[vector], n_results=count, where=where, include=["distances"])
+        return {cid: 1.0 - float(dist) for cid, dist in zip(result["ids"][0], result["distances"][0], strict=True)}
+
+    def search(
+        self,
+        query: str,
+        k: int = 8,
+        doc_ids: Iterable[str] | None = None,
+        statuses: Iterable[Status] | None = None,
+        config: RetrievalConfig | None = None,
+    ) -> list[Evidence]:
+        """The ``k`` best clauses for a query, fused across the systems the config weighs."""
+        config = config or self.config
+        systems = [name for name, weight in config.weights.items() if weight]
+        raw = self.system_scores(query, self.allowed(doc_ids, statuses), systems)
+        normalised = {
+            "bm25": max_normalize(raw.get("bm25", {})),
+            "doc": max_normalize(raw.get("doc", {})),
+            "dense": min_max_normalize(raw.get("dense", {})) if len(raw.get("dense", {})) > 1 else raw.get("dense", {}),
+        }
+        candidates = set().union(*(raw[name].keys() for name in systems if name != "doc")) if systems != ["doc"] else set(raw["doc"])
+        fused = weighted_sum({name: {c: normalised[name].get(c, 0.0) for c in candidates} for name in systems}, config.weights)
+        return [
+            Evidence(self.by_id[cid], score, rank, {name: raw[name].get(cid, 0.0) for name in systems})
+            for rank, (cid, score) in enumerate(ranked(fused, k), 1)
+        ]

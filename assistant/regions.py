@@ -1,0 +1,57 @@
+"""Places named in a question, and which documents of the knowledge base cover them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from index.gazetteer import Gazetteer, Place
+from index.types import PolicyDoc
+
+
+@dataclass(frozen=True)
+class RegionMatch:
+    """The places a question names: those the knowledge base covers (with their documents) and those it does not."""
+
+    covered: tuple[tuple[Place, tuple[str, ...]], ...]
+    uncovered: tuple[Place, ...]
+
+    @property
+    def doc_ids(self) -> tuple[str, ...]:
+        """Every document covering some named place."""
+        return tuple(dict.fromkeys(doc_id for _, ids in self.covered for doc_id in ids))
+
+
+def covers(doc: PolicyDoc, place: Place) -> bool:
+    """A city's policy covers that city; a province's covers the province and its cities; a national one all."""
+    if doc.level == "national":
+        return True
+    if doc.city:
+        return place.name == doc.city
+    return doc.province is not None and place.province == doc.province
+
+
+class RegionResolver:
+    """Recognises place names (either script, full or short) and maps them to the documents covering them."""
+
+    def __init__(self, docs: list[PolicyDoc], gazetteer: Gazetteer):
+        self.docs = docs
+        self.gazetteer = gazetteer
+
+    def match(self, text: str) -> RegionMatch:
+        """Places named in the text, split by whether the knowledge base covers them."""
+        covered, uncovered = [], []
+        for place in self.gazetteer.find(text):
+            ids = tuple(doc.doc_id for doc in self.docs if covers(doc, place))
+            if ids:
+                covered.append((place, ids))
+            else:
+                uncovered.append(place)
+        return RegionMatch(tuple(covered), tuple(uncovered))
+
+    def regions(self) -> list[tuple[str, tuple[str, ...]]]:
+        """The regions of the knowledge base, for a filter: (name, documents), most specific name per document."""
+        by_name: dict[str, list[str]] = {}
+        for doc in self.docs:
+            name = doc.city or doc.province or "全国"
+            by_name.setdefault(name, []).append(doc.doc_id)
+        return [(name, tuple(ids)) for name, ids in sorted(by_name.items())]
