@@ -14,12 +14,18 @@ from assistant.conversation import Conversation, Turn, resolve
 from assistant.extractive import Draft, ExtractiveGenerator
 from assistant.guard import screen
 from assistant.knowledge import KnowledgeBase
-from assistant.lexical import normalize, words
+from assistant.lexical import bigrams, normalize, precise_words
 from assistant.prompts import REFUSAL, render
+from assistant.status import asks_status, explain, title_clause
 from assistant.types import Answer, Citation, Clause, Evidence, Query
 from index.textnorm import has_cjk, is_traditional, to_simplified, to_traditional
 
 log = logging.getLogger(__name__)
+# Words that frame a question rather than say what it is about; they do not count towards support.
+FRAMING_WORDS = frozenset(
+    "计划 政策 规定 相关 有关 方面 具体 情况 内容 要求 几个 几家 几年 几户 多少 怎么 怎样 如何 什么 哪些 现在 目前 "
+    "可以 能够 能否 是否 需要 应该 请问 一下 咨询 了解".split()
+)
 _MARKER = re.compile(r"\[(\d+)\]")
 _CONTENT = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 
@@ -28,7 +34,7 @@ _CONTENT = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 class Thresholds:
     """Cut-offs below which the knowledge base is judged not to support an answer (calibrated on qa/dev.jsonl)."""
 
-    min_support: float = 0.5
+    min_support: float = 0.55
 
 
 def _status_note(clause: Clause, today: dt.date) -> str:
@@ -56,30 +62,48 @@ class Assistant:
         self.settings = settings
         self.thresholds = thresholds or Thresholds()
         self._generator: ExtractiveGenerator | None = None
-        self._generation = None
 
-    @property
-    def generator(self) -> ExtractiveGenerator:
-        """The extractive generator over the current generation's clauses."""
-        if self.kb.reload() or self._generator is None or self._generation != self.kb.generation.number:
+    def refresh(self) -> ExtractiveGenerator:
+        """Pick up a newly published index generation; the generator is rebuilt with it."""
+        if self.kb.reload() or self._generator is None:
             self._generator = ExtractiveGenerator([c.indexed_text() for c in self.kb.clauses])
-            self._generation = self.kb.generation.number
         return self._generator
 
     def support(self, question: str, evidence: list[Evidence], skip: set[str]) -> float:
-        """IDF-weighted share of the question's content words found in the best of the top clauses."""
-        terms = {w for w in words(question) if w not in skip and len(w) > 1}
+        """How much of the question the best of the top clauses speaks to: the IDF-weighted share of the
+        question's content words found in it (a long word counts by the share of its bigrams found)."""
+        # Years are left out too: "那江门呢?" after a question about Rizhao's 2025 goals asks about Jiangmen's.
+        terms = {
+            w for w in precise_words(question)
+            if w not in skip and w not in FRAMING_WORDS and len(w) > 1 and not re.fullmatch(r"\d{4}年?", w)
+        }
+        if any(has_cjk(t) for t in terms):  # a mixed-language question: its Chinese words say what it asks
+            terms = {t for t in terms if has_cjk(t) or any(ch.isdigit() for ch in t)}
         if not terms or not evidence:
             return 0.0
-        texts = [normalize(c.indexed_text()) for c in self.kb.clauses]
+        texts = self._texts()
         n = len(texts)
-        idf = {t: math.log((n + 1) / (sum(1 for text in texts if t in text) + 0.5)) for t in terms}
+
+        def found(term: str, text: str) -> float:
+            if term in text:
+                return 1.0
+            grams = bigrams(term)
+            share = sum(1 for g in grams if g in text) / len(grams) if len(term) > 2 and grams else 0.0
+            return share if share >= 0.75 else 0.0  # 个人所得税 is not 企业所得税
+
+        idf = {t: math.log((n + 1) / (sum(found(t, text) >= 1.0 for text in texts) + 0.5)) for t in terms}
         total = sum(idf.values())
         best = 0.0
         for item in evidence[:3]:
             passage = normalize(item.clause.indexed_text())
-            best = max(best, sum(idf[t] for t in terms if t in passage) / total)
+            best = max(best, sum(idf[t] * found(t, passage) for t in terms) / total)
         return best
+
+    def _texts(self) -> list[str]:
+        if getattr(self, "_texts_generation", None) != self.kb.generation.number:
+            self._normalised = [normalize(c.indexed_text()) for c in self.kb.clauses]
+            self._texts_generation = self.kb.generation.number
+        return self._normalised
 
     def ask(self, question: str, conversation: Conversation | None = None, region: str | None = None) -> Answer:
         """Answer one message of a conversation (a new one if none is given)."""
@@ -105,8 +129,9 @@ class Assistant:
             conversation.traditional = is_traditional(text)
         traditional = conversation.traditional
         simplified = to_simplified(text)
-        self.generator  # reload the index if a new generation was published
-        resolved = resolve(simplified, conversation.last_resolved(), self.kb.regions.gazetteer)
+        generator = self.refresh()
+        resolution = resolve(simplified, conversation.last_resolved(), self.kb.regions.gazetteer)
+        resolved = resolution.text
         base = dict(question=question, resolved_question=resolved, traditional=traditional, notice=notice, today=today)
 
         verdict = screen(simplified)
@@ -122,9 +147,39 @@ class Assistant:
             if doc_filter is not None:
                 ids = tuple(set(ids or doc_filter) & set(doc_filter))
             groups = [("", ids)]
+        if asks_status(simplified):
+            return self._status_answer(base, resolved, match.doc_ids, today)
         skip = {p.short for p, _ in match.covered} | {p.name for p, _ in match.covered} | {p.short for p in match.uncovered}
-        query = Query(resolved, simplified, conversation.context() if resolved != simplified else "")
-        return self._generate(base, query, groups, match.uncovered, skip, today)
+        # The generator scores sentences on what is asked, not where: place names are left out.
+        if resolution.place_swap:
+            focus, context = resolved, ""
+        else:
+            focus, context = simplified, conversation.context() if resolution.follow_up else ""
+        query = Query(resolved, self._without_places(focus), self._without_places(context))
+        return self._generate(generator, base, query, groups, match.uncovered, skip, today)
+
+    def _status_answer(self, base: dict, question: str, doc_ids: tuple[str, ...], today: dt.date) -> Answer:
+        """Status of the documents the question names (by place, or the best match of its words)."""
+        evidence = self.kb.search(question, self.settings.top_k, doc_ids=doc_ids or None)
+        if not evidence:
+            return self._refuse(base, "no_support")
+        docs = [self.kb.docs_by_id[d] for d in doc_ids] if doc_ids else [evidence[0].clause.doc]
+        drafts = []
+        for doc in docs:
+            clause = title_clause(doc, self.kb.clauses)
+            if clause is None:
+                continue
+            number = f"（{doc.doc_number}）" if doc.doc_number else ""
+            drafts.append(("", Draft(f"《{doc.title}》{number}：{explain(doc, today)}[1]", (clause,), ((),))))
+        cited = {c.clause_id for _, d in drafts for c in d.sources}
+        evidence = [e for e in evidence if e.clause.clause_id not in cited]
+        top = [Evidence(c, 1.0, i + 1) for i, c in enumerate(c for _, d in drafts for c in d.sources)]
+        return self._compose(base, drafts, top + evidence, (), today, notes=False)
+
+    def _without_places(self, text: str) -> str:
+        for place in self.kb.regions.gazetteer.find(text):
+            text = text.replace(place.name, " ").replace(place.short, " ")
+        return text
 
     def _region_filter(self, region: str | None) -> tuple[str, ...] | None:
         if not region:
@@ -134,7 +189,7 @@ class Assistant:
                 return ids
         return ()
 
-    def _generate(self, base: dict, query: Query, groups, uncovered, skip: set[str], today: dt.date) -> Answer:
+    def _generate(self, generator: ExtractiveGenerator, base: dict, query: Query, groups, uncovered, skip: set[str], today: dt.date) -> Answer:
         drafts: list[tuple[str, Draft]] = []
         evidence_lists: list[list[Evidence]] = []
         others = {name for name, _ in groups if name}
@@ -148,7 +203,7 @@ class Assistant:
             evidence_lists.append(evidence)
             if self.support(text, evidence, skip) < self.thresholds.min_support:
                 continue
-            draft = self.generator.answer(replace(query, text=text, original=_without(query.original, others - {label})), evidence)
+            draft = generator.answer(replace(query, text=text), evidence)
             if draft.sources:
                 drafts.append((label, draft))
         merged = _interleave(evidence_lists)
@@ -156,7 +211,7 @@ class Assistant:
             return self._refuse(base, "no_support", merged)
         return self._compose(base, drafts, merged, uncovered, today)
 
-    def _compose(self, base: dict, drafts, evidence: list[Evidence], uncovered, today: dt.date) -> Answer:
+    def _compose(self, base: dict, drafts, evidence: list[Evidence], uncovered, today: dt.date, notes: bool = True) -> Answer:
         """Join the drafts, renumber and check every citation marker, add status notes and sources."""
         allowed = {e.clause.clause_id for e in evidence}
         citations: list[Citation] = []
@@ -185,13 +240,17 @@ class Assistant:
             lines.append(f"{label}：{text}" if label else text)
         for place in uncovered:
             lines.append(render("region_missing", region=place.name))
-        notes = [n for n in dict.fromkeys(_status_note(c.clause, today) for c in citations) if n]
+        status_notes = [n for n in dict.fromkeys(_status_note(c.clause, today) for c in citations) if n] if notes else []
         sources = [source_line(c.key, c.clause) for c in citations]
-        body = "\n".join(lines + notes + ["来源：", *sources])
+        body = "\n".join(lines + status_notes + ["来源：", *sources])
         if base["notice"]:
             body = base["notice"] + "\n" + body
+        # The user's script: quotes of a traditional document are shown in simplified to a simplified asker
+        # (the citation keeps the clause exactly as written).
         if base["traditional"]:
             body = to_traditional(body)
+        elif any(c.clause.doc.traditional for c in citations):
+            body = to_simplified(body)
         return Answer(text=body, refused=False, citations=tuple(citations), evidence=tuple(evidence), **base)
 
     def _refuse(self, base: dict, reason: str, evidence: list[Evidence] | None = None) -> Answer:
@@ -201,12 +260,6 @@ class Assistant:
         if base["traditional"]:
             text = to_traditional(text)
         return Answer(text=text, refused=True, evidence=tuple(evidence or ()), reason=reason, **base)
-
-
-def _without(text: str, names: set[str]) -> str:
-    for name in names:
-        text = text.replace(name, "").replace(name.rstrip("省市"), "")
-    return text
 
 
 def _interleave(lists: list[list[Evidence]]) -> list[Evidence]:

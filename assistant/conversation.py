@@ -49,11 +49,21 @@ def is_follow_up(question: str) -> bool:
     return len(set(words(stripped))) <= 3
 
 
-def resolve(question: str, previous: str | None, gazetteer: Gazetteer) -> str:
+@dataclass(frozen=True)
+class Resolution:
+    """A message made self-contained. ``follow_up``: it borrowed the previous question; ``place_swap``: it
+    asked the previous question again about another place."""
+
+    text: str
+    follow_up: bool = False
+    place_swap: bool = False
+
+
+def resolve(question: str, previous: str | None, gazetteer: Gazetteer) -> Resolution:
     """The question made self-contained: a follow-up borrows the previous question, with a newly named
     place replacing the old one ("那江门呢?" after a question about Rizhao)."""
     if not previous or not is_follow_up(question):
-        return question
+        return Resolution(question)
     new_places = gazetteer.find(question)
     if new_places:
         old_places = gazetteer.find(previous)
@@ -66,8 +76,8 @@ def resolve(question: str, previous: str | None, gazetteer: Gazetteer) -> str:
         if not old_places:
             rewritten = new_places[0].name + rewritten
         remainder = _strip_places(question, new_places)
-        return f"{rewritten} {remainder}".strip()
-    return f"{previous} {question}".strip()
+        return Resolution(f"{rewritten} {remainder}".strip(), follow_up=True, place_swap=not remainder)
+    return Resolution(f"{previous} {question}".strip(), follow_up=True)
 
 
 def _strip_places(question: str, places) -> str:

@@ -9,11 +9,19 @@ from dataclasses import dataclass
 
 from assistant.lexical import bigrams, normalize
 from assistant.types import Clause, Evidence, Query
+from index.textnorm import to_simplified
 
 _SENTENCE = re.compile(r"[^。；;！？!?\n]+[。；;！？!?]?")
 _ASKS_QUANTITY = re.compile(r"多少|几|比例|上限|最高|最多|标准|金额|额度|多久|期限|补贴|补助|奖励|目标|达到|费率|利率|%|万元")
 _NUMBER = re.compile(r"\d")
-_RESPONSIBLE = re.compile(r"^[（(]?(责任单位|市.{0,20}负责)")
+# What kind of figure a question asks for, and how the answering sentence writes it.
+_UNITS = (
+    (re.compile(r"(多少|几)(家|户|个|件|名|人)"), re.compile(r"\d+(\.\d+)?\s*(家|户|个|件|名|人)")),
+    (re.compile(r"多少钱|多少万|金额|多少元|奖励多少|补贴多少|补助多少|最高多少|上限"), re.compile(r"\d+(\.\d+)?\s*(万元|亿元|元)")),
+    (re.compile(r"比例|比重|费率|利率|百分|覆盖率|普及率|多少%"), re.compile(r"\d+(\.\d+)?\s*%")),
+    (re.compile(r"几年|多少年|多久|期限"), re.compile(r"\d+\s*年")),
+)
+_RESPONSIBLE = re.compile(r"^[（(](责任单位|.*负责[）)]?$)")
 
 
 @dataclass(frozen=True)
@@ -40,7 +48,7 @@ def sentences_of(clause: Clause) -> list[str]:
     out = []
     for match in _SENTENCE.finditer(clause.text):
         sentence = match.group(0).strip()
-        if len(sentence) < 6 or sentence.rstrip("。") == heading or _RESPONSIBLE.match(sentence):
+        if len(sentence) < 6 or sentence.rstrip("。") == heading or _RESPONSIBLE.match(to_simplified(sentence)):
             continue
         out.append(sentence)
     return out
@@ -60,7 +68,11 @@ def score_sentence(sentence: str, focus: str, context: str, idf) -> float:
         return sum(idf(g) for g in grams if g in present) / total if total else 0.0
 
     value = overlap(focus) if not context else 0.7 * overlap(focus) + 0.3 * overlap(context)
-    if _ASKS_QUANTITY.search(normalize(focus + context)) and _NUMBER.search(sentence):
+    asked = normalize(focus + " " + context)
+    units = [figure for question, figure in _UNITS if question.search(asked)]
+    if units and any(figure.search(sentence) for figure in units):
+        value += 0.15
+    elif _ASKS_QUANTITY.search(asked) and _NUMBER.search(sentence):
         value += 0.08
     return value
 
@@ -79,8 +91,10 @@ class ExtractiveGenerator:
         self._n = max(len(clause_texts), 1)
 
     def idf(self, gram: str) -> float:
-        """Inverse document frequency of a bigram over the knowledge base's clauses."""
-        return math.log((self._n + 1) / (self._df.get(gram, 0) + 0.5))
+        """Inverse document frequency of a bigram over the knowledge base's clauses; 0 for a bigram no clause
+        has (it cannot tell sentences apart, e.g. one spanning two words of the question)."""
+        df = self._df.get(gram, 0)
+        return math.log((self._n + 1) / (df + 0.5)) if df else 0.0
 
     def pick(self, focus: str, context: str, evidence: list[Evidence]) -> list[Pick]:
         """Candidate sentences from the top clauses, best first (ties: the better-ranked clause)."""

@@ -45,6 +45,14 @@ def words(text: str) -> list[str]:
     ]
 
 
+def precise_words(text: str) -> list[str]:
+    """Content words in jieba's precise mode (no overlapping sub-words), without stopwords."""
+    return [
+        token for token in _jieba().lcut(normalize(text))
+        if token.strip() and token not in STOPWORDS and _TOKEN_OK.search(token)
+    ]
+
+
 def bigrams(text: str) -> list[str]:
     """Character bigrams inside runs of Chinese characters."""
     grams: list[str] = []

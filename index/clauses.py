@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
+from index.clean import restore_cjk_punctuation
 from index.textnorm import to_simplified
 from index.types import Clause, PolicyDoc, content_hash
 
@@ -55,8 +56,9 @@ def _match_marker(line: str) -> tuple[str, int, str] | None:
 
 
 def _heading(line: str) -> str:
-    """The heading part of a clause's first line: the whole of a short line, else up to the first 。."""
-    stripped = line.strip()
+    """The heading part of a clause's first line: the whole of a short line, else up to the first 。
+    (with official full-width punctuation, for display; the clause text itself stays verbatim)."""
+    stripped = restore_cjk_punctuation(line.strip())
     if len(stripped) <= 40 and "。" not in stripped[:-1]:
         return stripped.rstrip("。")
     stop = stripped.find("。")
@@ -144,7 +146,7 @@ def split_clauses(doc: PolicyDoc, max_chars: int = 500) -> list[Clause]:
     for node in nodes:
         own = text[node.start : node.end]
         if node.children and len(own) < _FOLD_BELOW:
-            node.heading = own.replace("\n", " ").rstrip("。：:")
+            node.heading = restore_cjk_punctuation(own.replace("\n", " ")).rstrip("。：:")
     clauses: list[Clause] = []
     for node in nodes:
         own = text[node.start : node.end]

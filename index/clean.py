@@ -39,6 +39,11 @@ _DATE_VALUE = re.compile(r"^\d{4}(-\d{1,2}-\d{1,2}|年\d{1,2}月\d{1,2}日)")
 _DOCNO_VALUE = re.compile(r"〔\d{4}〕\d+[号號]")
 _ORG_VALUE = re.compile(r"(委员会|人民政府|办公厅|办公室|厅|局|委)$")
 _SCRAPER_LINE_NO = re.compile(r"^\d+:(?=\S)")
+# Pages that lost their line breaks keep the paragraphs' indentation (runs of spaces) and inline numbering.
+_LOST_BREAK = re.compile(
+    r"\s{2,}|\s+(?=(?:第[一二三四五六七八九十百]+[章条]|[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[）)]|\d{1,2}[.．、](?!\d)))"
+)
+_LONG_LINE = 200
 # Encoding damage: a question mark or replacement character inside Chinese text (bytes decoded with the
 # wrong codec); a genuine question mark never sits inside a policy sentence.
 _MOJIBAKE = re.compile("[\u4e00-\u9fff][?\ufffd](?=[^\\s”\"）)])[^\\s\u4e00-\u9fff，。,]*[\u4e00-\u9fff]?|\ufffd")
@@ -99,7 +104,8 @@ def find_damage(text: str) -> list[str]:
 
 
 def restore_cjk_punctuation(line: str) -> str:
-    """Half-width , ; : ( ) ! beside Chinese characters back to full width, as the documents print them."""
+    """Half-width , ; : ( ) ! beside Chinese characters back to full width, as official documents print them.
+    Used for titles only: clause text stays exactly as obtained, so every quote is verbatim."""
     if not re.search(f"[{_CJK}]", line):
         return line
     line = re.sub(rf"(?<=[{_CJK}）])([,;:!])|([,;:!])(?=[{_CJK}“（])", lambda m: _ASCII_TO_FULL[m.group(0)], line)
@@ -128,7 +134,7 @@ def clean(raw: str, spam_phrases: tuple[str, ...] = DEFAULT_SPAM_PHRASES) -> Cle
 
     kept: list[str] = []
     seen: set[str] = set()
-    lines = text.split("\n")
+    lines = [part for line in text.split("\n") for part in _restore_breaks(line)]
     skip_next = False
     for index, raw_line in enumerate(lines):
         if skip_next:
@@ -170,8 +176,14 @@ def clean(raw: str, spam_phrases: tuple[str, ...] = DEFAULT_SPAM_PHRASES) -> Cle
         kept.append(line)
 
     damage = tuple(find_damage("\n".join(kept)))
-    kept = [restore_cjk_punctuation(line) for line in kept]
     return Cleaned(text="\n".join(kept), removed=tuple(removed), header=header, damage=damage)
+
+
+def _restore_breaks(line: str) -> list[str]:
+    """A very long line is split where the page lost its paragraph breaks."""
+    if len(line) <= _LONG_LINE:
+        return [line]
+    return [part for part in _LOST_BREAK.split(line) if part.strip()]
 
 
 def _collect_fields(fields: list[str], header: dict[str, str]) -> None:

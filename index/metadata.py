@@ -10,7 +10,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from index.clean import Cleaned
+from index.clean import Cleaned, restore_cjk_punctuation
 from index.gazetteer import Gazetteer
 from index.textnorm import to_simplified
 from index.types import Period
@@ -78,7 +78,12 @@ def _title(lines: list[str], header: dict[str, str]) -> str | None:
                 break
             if _TITLE_ENDINGS.search(to_simplified(candidate)):
                 return candidate
-    return lines[0] if lines and len(lines[0]) <= 80 else None
+    if not lines:
+        return None
+    if len(lines[0]) <= 80:
+        return lines[0]
+    head = lines[0].split(" ")[0]  # a page that lost its breaks: the title runs into the body after a space
+    return head if 6 <= len(head) <= 80 else None
 
 
 def _signature(lines: list[str]) -> tuple[str | None, dt.date | None]:
@@ -146,7 +151,7 @@ def extract(cleaned: Cleaned, gazetteer: Gazetteer) -> Extracted:
     period = Period(int(period_match.group(1)), int(period_match.group(2))) if period_match else None
     draft = "征求意见稿" in to_simplified(title or "") or "征求意见稿" in to_simplified("\n".join(lines[:20]))
     return Extracted(
-        title=title,
+        title=restore_cjk_punctuation(title) if title else None,
         doc_number=_doc_number(lines, header),
         issuer=issuer,
         province=province,

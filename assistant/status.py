@@ -1,0 +1,40 @@
+"""Questions about a policy's status ("还有效吗?", "是征求意见稿吗?"): answered from the document's metadata,
+citing the clause that carries its title and period."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from assistant.prompts import render
+from assistant.types import Clause, PolicyDoc
+
+_ASKS_STATUS = re.compile(
+    r"(还|仍|是否|现在|目前|依然)?(有效|失效|过期|作废|废止)|有效期|实施期|执行期|到期|截止|什么时候(结束|到期|截止)"
+    r"|征求意见稿|正式(发布|文件|出台)|还能(申请|享受|用)|还在(执行|实施)|还适用"
+)
+
+
+def asks_status(question: str) -> bool:
+    """Whether the question is about a policy's validity rather than its content."""
+    return bool(_ASKS_STATUS.search(question))
+
+
+def explain(doc: PolicyDoc, today: dt.date) -> str:
+    """One sentence on a document's status as of ``today``."""
+    status = doc.status(today)
+    on = f"{today:%Y年%m月%d日}"
+    if status == "draft_for_comment":
+        published = f"（{doc.published_date:%Y年%m月%d日}发布征求意见）" if doc.published_date else ""
+        return render("status_is_draft", published=published)
+    if status == "period_ended":
+        return render("status_is_ended", period=str(doc.period), today=on)
+    if doc.period:
+        return render("status_in_period", period=str(doc.period), today=on)
+    return render("status_no_period", today=on)
+
+
+def title_clause(doc: PolicyDoc, clauses: list[Clause]) -> Clause | None:
+    """The clause a status answer cites: the one naming the document's title (its first clause)."""
+    own = [c for c in clauses if c.doc.doc_id == doc.doc_id]
+    return next((c for c in own if doc.title[:8] in c.text), own[0] if own else None)

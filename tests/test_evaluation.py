@@ -1,0 +1,90 @@
+"""The evaluation runner: reading Q&A files (bad lines reported, the rest run), scoring, the report."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from assistant.chain import Assistant
+from assistant.evaluation import Case, evaluate, judge, load_cases, score
+from assistant.knowledge import KnowledgeBase
+from assistant.report import write_report
+from index.build import build
+
+GOOD = {"id": "t1", "turns": ["吉林新认定的省级科技企业孵化器补贴多少?"], "answerable": True,
+        "expected_facts": [["50万元"]], "gold_clauses": ["对新认定的省级科技企业孵化器给予最高不超过50万元的补贴"], "category": "numeric"}
+REFUSE = {"id": "t2", "turns": ["北京市房租补贴多少?"], "answerable": False, "expected_facts": [], "gold_clauses": [], "category": "unanswerable"}
+
+
+def write_lines(path, lines):
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_malformed_lines_are_reported_with_their_number_and_the_rest_is_read(tmp_path):
+    path = write_lines(tmp_path / "qa.jsonl", [
+        json.dumps(GOOD, ensure_ascii=False),
+        '{"id": "x", "turns": ["a"', "",
+        json.dumps({"id": "t3", "answerable": True}),
+        json.dumps({**GOOD, "turns": "not a list"}),
+        json.dumps(GOOD, ensure_ascii=False),
+        json.dumps(REFUSE, ensure_ascii=False),
+    ])
+    cases, errors = load_cases(path)
+    assert [c.id for c in cases] == ["t1", "t2"]
+    assert [(e.line, e.message.split(" (")[0]) for e in errors] == [
+        (2, "bad JSON"), (4, "missing field 'turns'"), (5, "field 'turns' must be list"), (6, "duplicate id 't1'"),
+    ]
+
+
+def test_not_utf8_file_is_one_clear_error(tmp_path):
+    path = tmp_path / "qa.jsonl"
+    path.write_bytes("问题".encode("gb18030") * 3)
+    cases, errors = load_cases(path)
+    assert cases == [] and "UTF-8" in errors[0].message
+
+
+@pytest.mark.parametrize(
+    ("answer", "citations", "refused", "correct"),
+    [
+        ("补贴最高50万元", [{"text": "对新认定的省级科技企业孵化器给予最高不超过５０万元的补贴。"}], False, True),
+        ("补贴最高50万元", [{"text": "无关条款"}], False, False),
+        ("补贴最高20万元", [{"text": "对新认定的省级科技企业孵化器给予最高不超过50万元的补贴"}], False, False),
+    ],
+)
+def test_judge_table(answer, citations, refused, correct):
+    case = Case(**{k: GOOD[k] for k in ("id", "turns", "answerable", "expected_facts", "gold_clauses", "category")})
+    result = {"answer": answer, "citations": citations, "retrieved": citations, "refused": refused}
+    assert judge(case, result)["correct"] is correct
+
+
+def test_scores_follow_format_md(tmp_path):
+    answerable = Case("a", ["q"], True, [["1"]], ["gold"], "numeric")
+    refusing = Case("b", ["q"], False, category="unanswerable")
+    verdicts = [
+        judge(answerable, {"answer": "1", "refused": False, "citations": [{"text": "gold"}, {"text": "other"}],
+                           "retrieved": [{"text": "x"}, {"text": "gold"}]}),
+        judge(refusing, {"answer": "no", "refused": True, "citations": [], "retrieved": []}),
+    ]
+    overall = score([answerable, refusing], verdicts)["overall"]
+    assert overall["answer_accuracy"] == 1.0 and overall["hit@1"] == 0.0 and overall["hit@3"] == 1.0
+    assert overall["citation_precision"] == 0.5 and overall["refusal_accuracy"] == 1.0
+
+
+def test_runner_on_a_tiny_set_writes_results_in_order_and_a_report(settings, fake_embedder, tmp_path):
+    build(settings, fake_embedder, progress=False)
+    assistant = Assistant(KnowledgeBase.open(settings, fake_embedder), settings)
+    qa = write_lines(tmp_path / "qa.jsonl", [json.dumps(GOOD, ensure_ascii=False), "not json", json.dumps(REFUSE, ensure_ascii=False)])
+    run = evaluate(assistant, qa, tmp_path / "out" / "results.jsonl")
+    rows = [json.loads(line) for line in (tmp_path / "out" / "results.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [row["id"] for row in rows] == ["t1", "t2"]
+    for row in rows:
+        assert set(row) >= {"id", "question", "answer", "refused", "citations", "retrieved", "latency_ms"}
+    assert rows[1]["refused"] and rows[1]["citations"] == []
+    assert len(rows[0]["retrieved"]) >= 5 and rows[0]["retrieved"][0]["score"] >= rows[0]["retrieved"][1]["score"]
+    assert run["scores"]["overall"]["cases"] == 2 and len(run["errors"]) == 1
+    report = tmp_path / "report.html"
+    write_report(run, report, "tiny")
+    page = report.read_text(encoding="utf-8")
+    assert page.count("<img") == 4 and "line 2: bad JSON" in page
