@@ -89,7 +89,8 @@ class Assistant:
                 return 1.0
             grams = bigrams(term)
             share = sum(1 for g in grams if g in text) / len(grams) if len(term) > 2 and grams else 0.0
-            return share if share >= 0.75 else 0.0  # 个人所得税 is not 企业所得税
+            # 最多补 is half there in 最多可获得; 个人所得税 is not 企业所得税.
+            return share if share >= (0.5 if len(term) == 3 else 0.75) else 0.0
 
         idf = {t: math.log((n + 1) / (sum(found(t, text) >= 1.0 for text in texts) + 0.5)) for t in terms}
         total = sum(idf.values())

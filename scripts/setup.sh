@@ -18,12 +18,19 @@ if [ ! -f "$STAMP" ] || ! cmp -s requirements.txt "$STAMP"; then
   cp requirements.txt "$STAMP"
 fi
 
-if [ "${SKIP_BROWSER:-0}" != "1" ] && { [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; }; then
-  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = "0" ]; then
-    echo "installing Debian's chromium and chromium-driver (browser tests)…"
-    apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
-  else
-    echo "note: /usr/bin/chromium is missing; the browser tests need Debian's chromium package" >&2
+# Browser tests: Debian's Chromium and driver, and a CJK font so screenshots are readable.
+if [ "${SKIP_BROWSER:-0}" != "1" ]; then
+  missing=""
+  for package in chromium chromium-driver fonts-wqy-zenhei; do
+    dpkg -s "$package" >/dev/null 2>&1 || missing="$missing $package"
+  done
+  if [ -n "$missing" ]; then
+    if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = "0" ]; then
+      echo "installing Debian packages:$missing (browser tests)…"
+      apt-get update -qq >/dev/null
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+    else
+      echo "note: missing Debian packages for the browser tests:$missing" >&2
+    fi
   fi
 fi

@@ -1,0 +1,227 @@
+"""The chat page (Gradio): SME owners' chat, the helpdesk's draft replies, feedback and a small admin view.
+Everything shown comes from ``assistant``; this module only lays it out and wires the events."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+
+from assistant.chain import Assistant
+from assistant.conversation import Conversation
+from assistant.feedback import FeedbackStore
+from assistant.presenter import (
+    PAGE_CSS,
+    chat_message,
+    helpdesk_draft,
+    sources_panel,
+    stream_chunks,
+    user_message,
+)
+from assistant.types import STATUS_LABELS, Answer
+
+log = logging.getLogger(__name__)
+ALL_REGIONS = "全部地区"
+EXAMPLES = [
+    "吉林省对专精特新企业的专利保险费有补助吗?",
+    "日照市对达到考核目标的区县最高奖励多少?",
+    "江門的專精特新企業用電用能有什麼保障?",
+    "重庆鼓励银行创新哪些专属产品来降低专精特新企业融资成本?",
+]
+
+
+@dataclass
+class Session:
+    """One browser session's conversation and its latest answer (never shared between sessions)."""
+
+    conversation: Conversation = field(default_factory=Conversation)
+    answer_id: str | None = None
+    answer: Answer | None = None
+    admin: bool = False
+
+
+class Page:
+    """The handlers behind the page, with their collaborators passed in."""
+
+    def __init__(self, assistant: Assistant, feedback: FeedbackStore, settings, reindex=None, stream_delay: float = 0.02):
+        self.assistant = assistant
+        self.feedback = feedback
+        self.settings = settings
+        self.reindex_fn = reindex
+        self.stream_delay = stream_delay
+        self._lock = threading.Lock()
+
+    def _ask(self, question: str, conversation: Conversation, region: str | None) -> Answer:
+        with self._lock:
+            return self.assistant.ask(question, conversation, region=region)
+
+    def regions(self) -> list[str]:
+        """Choices of the region filter."""
+        return [ALL_REGIONS] + [name for name, _ in self.assistant.kb.regions.regions()]
+
+    def respond(self, message: str, history: list, session: Session | None, region: str):
+        """Answer a chat message, showing the answer progressively; yields (textbox, chat, sources, session, status)."""
+        session = session or Session()
+        history = list(history or [])
+        if not (message or "").strip():
+            yield "", history, sources_panel(session.answer), session, "请输入您想咨询的问题。"
+            return
+        history.append({"role": "user", "content": user_message(message)})
+        history.append({"role": "assistant", "content": "…"})
+        yield "", history, sources_panel(session.answer), session, ""
+        try:
+            answer = self._ask(message, session.conversation, None if region in (None, ALL_REGIONS) else region)
+        except Exception:
+            log.exception("answering failed")
+            history[-1] = {"role": "assistant", "content": "⚠️ 系统暂时无法回答，请稍后再试。"}
+            yield "", history, sources_panel(None), session, ""
+            return
+        session.answer, session.answer_id = answer, uuid.uuid4().hex
+        for partial in stream_chunks(chat_message(answer)):
+            history[-1] = {"role": "assistant", "content": partial}
+            yield "", history, sources_panel(None), session, ""
+            time.sleep(self.stream_delay)
+        yield "", history, sources_panel(answer), session, ""
+
+    def new_conversation(self, session: Session | None):
+        """Forget the conversation (the admin login of the session stays)."""
+        fresh = Session(admin=bool(session and session.admin))
+        return [], sources_panel(None), fresh, "", ""
+
+    def rate(self, rating: int, comment: str, session: Session | None) -> tuple[str, str]:
+        """Store thumbs up/down for the latest answer; returns (status message, comment box)."""
+        if session is None or session.answer is None or session.answer_id is None:
+            return "请先提问，再评价回答。", comment
+        answer = session.answer
+        outcome = self.feedback.record(
+            session.answer_id, session.conversation.id, answer.question, answer.text,
+            [c.clause.clause_id for c in answer.citations], rating, comment or "",
+        )
+        if outcome == "updated":
+            return "已更新您对这条回答的评价。", ""
+        return "感谢您的反馈，已记录。", ""
+
+    def draft(self, question: str):
+        """The helpdesk's draft reply and its sources panel."""
+        if not (question or "").strip():
+            return "", sources_panel(None), "请先粘贴企业的问题。"
+        answer = self._ask(question, Conversation(), None)
+        return helpdesk_draft(answer), sources_panel(answer), ""
+
+    def login(self, token: str, session: Session | None):
+        """Open the admin view when the token matches the configured one."""
+        import gradio as gr
+
+        session = session or Session()
+        expected = self.settings.admin_token or ""
+        session.admin = bool(expected) and hmac.compare_digest((token or "").encode(), expected.encode())
+        if not session.admin:
+            return session, gr.update(visible=False), "口令不正确。", [], []
+        return session, gr.update(visible=True), "", self.feedback_rows(), self.document_rows()
+
+    def feedback_rows(self) -> list[list]:
+        """Feedback for the admin table."""
+        return [[f.updated_at, "👍" if f.rating > 0 else "👎", f.question, f.comment, "，".join(f.clause_ids)]
+                for f in self.feedback.all()]
+
+    def document_rows(self) -> list[list]:
+        """Indexed documents, their status and clause counts, for the admin table."""
+        kb = self.assistant.kb
+        today = self.settings.current_date()
+        counts: dict[str, int] = {}
+        for clause in kb.clauses:
+            counts[clause.doc.doc_id] = counts.get(clause.doc.doc_id, 0) + 1
+        return [[d.title, d.doc_number or "", d.region or "", STATUS_LABELS[d.status(today)], counts.get(d.doc_id, 0), d.source]
+                for d in kb.docs]
+
+    def reindex(self, session: Session | None):
+        """Rebuild the index from the corpus folder (admin only)."""
+        if session is None or not session.admin:
+            return "请先登录管理视图。", []
+        if self.reindex_fn is None:
+            return "重新索引不可用。", self.document_rows()
+        with self._lock:
+            summary = self.reindex_fn()
+            self.assistant.refresh()
+        return summary, self.document_rows()
+
+
+def build_app(page: Page):
+    """The Gradio Blocks app."""
+    import gradio as gr
+
+    with gr.Blocks(title="政策在线答疑", analytics_enabled=False) as app:
+        session = gr.State(None)
+        gr.Markdown("## 政策在线答疑\n回答只依据知识库中的政策文件原文，并注明出处；没有依据时会如实说明。")
+        with gr.Tab("企业咨询", elem_id="tab-chat"):
+            with gr.Row():
+                with gr.Column(scale=3):
+                    region = gr.Dropdown(page.regions(), value=ALL_REGIONS, label="地区", elem_id="region")
+                    chat = gr.Chatbot(label="对话", height=460, elem_id="chat", feedback_options=None, buttons=["copy"])
+                    question = gr.Textbox(placeholder="请输入您的问题，例如：吉林省对专精特新企业的专利保险费有补助吗？",
+                                          show_label=False, elem_id="question", lines=1)
+                    with gr.Row():
+                        send = gr.Button("发送", variant="primary", elem_id="send")
+                        new = gr.Button("新对话", elem_id="new-conversation")
+                    status = gr.Markdown(elem_id="chat-status")
+                    gr.Examples(EXAMPLES, inputs=question, label="示例问题")
+                    with gr.Row():
+                        thumbs_up = gr.Button("👍 有帮助", elem_id="thumbs-up", size="sm")
+                        thumbs_down = gr.Button("👎 没帮助", elem_id="thumbs-down", size="sm")
+                    comment = gr.Textbox(label="意见（可选）", elem_id="feedback-comment", lines=1)
+                    feedback_status = gr.Markdown(elem_id="feedback-status")
+                with gr.Column(scale=2):
+                    gr.Markdown("### 引用的政策条款")
+                    sources = gr.HTML(page_sources_placeholder(), elem_id="sources")
+            outputs = [question, chat, sources, session, status]
+            send.click(page.respond, [question, chat, session, region], outputs)
+            question.submit(page.respond, [question, chat, session, region], outputs)
+            new.click(page.new_conversation, [session], [chat, sources, session, status, feedback_status])
+            thumbs_up.click(lambda c, s: page.rate(1, c, s), [comment, session], [feedback_status, comment])
+            thumbs_down.click(lambda c, s: page.rate(-1, c, s), [comment, session], [feedback_status, comment])
+        with gr.Tab("工作人员答复", elem_id="tab-helpdesk"):
+            with gr.Row():
+                with gr.Column(scale=3):
+                    hd_question = gr.Textbox(label="企业来函问题", lines=4, elem_id="helpdesk-question")
+                    hd_go = gr.Button("生成答复草稿", variant="primary", elem_id="helpdesk-generate")
+                    hd_status = gr.Markdown(elem_id="helpdesk-status")
+                    hd_draft = gr.Textbox(label="答复草稿（可直接修改后复制）", lines=18, interactive=True,
+                                          buttons=["copy"], elem_id="helpdesk-draft")
+                with gr.Column(scale=2):
+                    gr.Markdown("### 政策依据（逐条核对）")
+                    hd_sources = gr.HTML(page_sources_placeholder(), elem_id="helpdesk-sources")
+            hd_go.click(page.draft, [hd_question], [hd_draft, hd_sources, hd_status])
+        if page.settings.admin_token:
+            with gr.Tab("管理", elem_id="tab-admin"):
+                token = gr.Textbox(label="管理口令", type="password", elem_id="admin-token")
+                enter = gr.Button("进入", elem_id="admin-enter")
+                admin_status = gr.Markdown(elem_id="admin-status")
+                with gr.Group(visible=False) as admin_area:
+                    gr.Markdown("#### 用户反馈")
+                    feedback_table = gr.Dataframe(headers=["时间", "评价", "问题", "意见", "引用条款"], elem_id="feedback-table")
+                    gr.Markdown("#### 已索引的政策文件")
+                    docs_table = gr.Dataframe(headers=["标题", "文号", "地区", "状态", "条款数", "文件"], elem_id="docs-table")
+                    rebuild = gr.Button("重新建立索引", elem_id="admin-reindex")
+                enter.click(page.login, [token, session], [session, admin_area, admin_status, feedback_table, docs_table])
+                rebuild.click(page.reindex, [session], [admin_status, docs_table])
+    return app
+
+
+def page_sources_placeholder() -> str:
+    """The empty sources panel."""
+    return sources_panel(None)
+
+
+def launch(page: Page, **kwargs):
+    """Serve the page on the settings' host and port; nothing is fetched from outside the machine."""
+    import gradio as gr
+
+    theme = gr.themes.Default(font=["system-ui", "PingFang SC", "Microsoft YaHei", "sans-serif"], font_mono=["monospace"])
+    app = build_app(page)
+    return app.launch(
+        server_name=page.settings.host, server_port=page.settings.port, theme=theme, css=PAGE_CSS,
+        ssr_mode=False, show_error=False, footer_links=[], **kwargs,
+    )
