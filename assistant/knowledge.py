@@ -1,19 +1,22 @@
 """The knowledge base as the assistant sees it: the published index, searchable three ways and fused.
 
 Systems: ``bm25`` (clause text, jieba words + bigrams), ``dense`` (Chroma, our embedder), ``doc`` (BM25 of the
-whole document, credited to each of its clauses). The hybrid is a weighted sum of the normalised scores.
+whole document, credited to each of its clauses) and ``cover`` (the IDF-weighted share of the question's
+character bigrams that the clause contains, computed for the candidates the first two bring). The hybrid is a
+weighted sum of the normalised scores; the weights were tuned on the ncppolicies dev ids (scripts/tune_fusion.py).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from assistant.fusion import max_normalize, min_max_normalize, ranked, weighted_sum
-from assistant.lexical import BM25Index
+from assistant.lexical import BM25Index, bigrams
 from assistant.regions import RegionResolver
 from assistant.types import Clause, Evidence, Status
 from index.build import index_dir
@@ -28,7 +31,7 @@ log = logging.getLogger(__name__)
 class RetrievalConfig:
     """How the hybrid weighs its systems, and how many candidates each contributes (tuned on bench dev ids)."""
 
-    weights: dict[str, float] = field(default_factory=lambda: {"bm25": 0.5, "dense": 0.3, "doc": 0.2})
+    weights: dict[str, float] = field(default_factory=lambda: {"bm25": 0.1, "dense": 0.1, "doc": 0.3, "cover": 0.5})
     candidates: int = 60
 
 
@@ -69,6 +72,11 @@ class KnowledgeBase:
         self.bm25 = BM25Index([clause.indexed_text() for clause in self.clauses])
         self.doc_bm25 = BM25Index([f"{doc.title}\n{doc.text}" for doc in self.docs])
         self.doc_position = {doc.doc_id: i for i, doc in enumerate(self.docs)}
+        self.grams = [frozenset(bigrams(clause.indexed_text())) for clause in self.clauses]
+        self.gram_df: dict[str, int] = {}
+        for grams in self.grams:
+            for gram in grams:
+                self.gram_df[gram] = self.gram_df.get(gram, 0) + 1
         self.collection = self.store.collection(generation)
         self.regions = RegionResolver(self.docs, default_gazetteer())
         return True
@@ -100,7 +108,19 @@ class KnowledgeBase:
             out["doc"] = self._top(per_clause, mask, top * 3)
         if "dense" in wanted:
             out["dense"] = self._dense(query, allowed, top)
+        if "cover" in wanted:
+            candidates = set(out.get("bm25", {})) | set(out.get("dense", {}))
+            out["cover"] = self.coverage(query, candidates)
         return out
+
+    def coverage(self, query: str, clause_ids: Iterable[str]) -> dict[str, float]:
+        """IDF-weighted share of the query's character bigrams found in each clause (0..1)."""
+        n = len(self.clauses)
+        idf = {g: math.log((n + 1) / (self.gram_df[g] + 0.5)) for g in set(bigrams(query)) if g in self.gram_df}
+        total = sum(idf.values())
+        if not total:
+            return dict.fromkeys(clause_ids, 0.0)
+        return {cid: sum(w for g, w in idf.items() if g in self.grams[self.position[cid]]) / total for cid in clause_ids}
 
     def _top(self, scores: np.ndarray, mask: np.ndarray | None, top: int) -> dict[str, float]:
         if mask is not None:
@@ -133,8 +153,11 @@ class KnowledgeBase:
             "bm25": max_normalize(raw.get("bm25", {})),
             "doc": max_normalize(raw.get("doc", {})),
             "dense": min_max_normalize(raw.get("dense", {})) if len(raw.get("dense", {})) > 1 else raw.get("dense", {}),
+            "cover": raw.get("cover", {}),
         }
-        candidates = set().union(*(raw[name].keys() for name in systems if name != "doc")) if systems != ["doc"] else set(raw["doc"])
+        candidates = set().union(*(raw[name].keys() for name in systems if name not in ("doc", "cover")))
+        if not candidates:
+            candidates = set(raw.get("doc", {}))
         fused = weighted_sum({name: {c: normalised[name].get(c, 0.0) for c in candidates} for name in systems}, config.weights)
         return [
             Evidence(self.by_id[cid], score, rank, {name: raw[name].get(cid, 0.0) for name in systems})

@@ -215,13 +215,15 @@ def page_sources_placeholder() -> str:
     return sources_panel(None)
 
 
-def launch(page: Page, **kwargs):
-    """Serve the page on the settings' host and port; nothing is fetched from outside the machine."""
+def serve_options(settings) -> dict:
+    """How the page is served: loopback by default, local fonts only, no SSR node server, no footer links."""
     import gradio as gr
 
     theme = gr.themes.Default(font=["system-ui", "PingFang SC", "Microsoft YaHei", "sans-serif"], font_mono=["monospace"])
-    app = build_app(page)
-    return app.launch(
-        server_name=page.settings.host, server_port=page.settings.port, theme=theme, css=PAGE_CSS,
-        ssr_mode=False, show_error=False, footer_links=[], **kwargs,
-    )
+    return dict(server_name=settings.host, server_port=settings.port, theme=theme, css=PAGE_CSS,
+                ssr_mode=False, show_error=False, footer_links=[])
+
+
+def launch(page: Page, **kwargs):
+    """Serve the page on the settings' host and port; nothing is fetched from outside the machine."""
+    return build_app(page).launch(**serve_options(page.settings), **kwargs)

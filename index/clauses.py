@@ -148,12 +148,14 @@ def split_clauses(doc: PolicyDoc, max_chars: int = 500) -> list[Clause]:
         if node.children and len(own) < _FOLD_BELOW:
             node.heading = restore_cjk_punctuation(own.replace("\n", " ")).rstrip("。：:")
     clauses: list[Clause] = []
+    occurrences: dict[str, int] = {}
     for node in nodes:
         own = text[node.start : node.end]
         if node.children and len(own) < _FOLD_BELOW:
             continue
         headings = tuple(p.heading for p in node.parents) + (node.heading,)
         path = _path(node)
+        occurrences[path] = occurrences.get(path, 0) + 1
         spans = pack(own, max_chars)
         for number, (start, end) in enumerate(spans, 1):
             body = own[start:end].strip()
@@ -162,7 +164,8 @@ def split_clauses(doc: PolicyDoc, max_chars: int = 500) -> list[Clause]:
             if not body:
                 continue
             search_text = to_simplified(body) if doc.traditional else body
-            clause = Clause(doc, path, headings, body, search_text, span, number, len(spans))
+            clause = Clause(doc, path, headings, body, search_text, span, number, len(spans),
+                            occurrence=occurrences[path])
             clauses.append(_with_hash(clause))
     return clauses
 

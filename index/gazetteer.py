@@ -13,6 +13,8 @@ from index.textnorm import to_simplified
 
 _SUFFIXES = ("维吾尔自治区", "壮族自治区", "回族自治区", "特别行政区", "自治区", "自治州", "地区", "省", "市", "盟")
 MUNICIPALITIES = ("北京市", "天津市", "上海市", "重庆市")
+# Table rows that are groupings, not places, and county names that are ordinary words.
+_NOT_PLACES = frozenset({"县", "市辖区", "省直辖县级行政区划", "自治区直辖县级行政区划", "城区", "郊区", "矿区"})
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,7 @@ class Gazetteer:
         places = []
         for code, name in rows:
             province = provinces.get(code[:2])
-            if province is None:
+            if province is None or name in _NOT_PLACES or len(name) < 2:
                 continue
             if code.endswith("0000"):
                 level = "province"
@@ -74,6 +76,8 @@ class Gazetteer:
                 level = "county"
             if level != "province" and province in MUNICIPALITIES:
                 level = "county"
+            if level == "county" and len(name) < 3:  # 和县, 新县, 东区 … read as ordinary words in questions
+                continue
             places.append(Place(name, _short(name), province, level, code))
         return cls(places)
 

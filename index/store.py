@@ -83,6 +83,7 @@ def _clause_row(clause: Clause) -> dict:
         "part": clause.part,
         "parts": clause.parts,
         "hash": clause.hash,
+        "occurrence": clause.occurrence,
     }
 
 
@@ -146,6 +147,7 @@ class IndexStore:
                 part=row["part"],
                 parts=row["parts"],
                 hash=row["hash"],
+                occurrence=row.get("occurrence", 1),
             )
             for row in manifest["clauses"]
         )

@@ -101,12 +101,15 @@ class Clause:
     part: int = 1
     parts: int = 1
     hash: str = field(default="")
+    occurrence: int = 1
 
     @property
     def clause_id(self) -> str:
-        """Unique id: document, path and part."""
+        """Unique id: document, path, part, and which occurrence of the path (numbering can restart, e.g. in
+        an attachment)."""
         suffix = f"#{self.part}" if self.parts > 1 else ""
-        return f"{self.doc.doc_id}:{self.clause_path}{suffix}"
+        again = f"@{self.occurrence}" if self.occurrence > 1 else ""
+        return f"{self.doc.doc_id}:{self.clause_path}{suffix}{again}"
 
     @property
     def name(self) -> str:
@@ -133,6 +136,7 @@ class Clause:
             part=self.part,
             parts=self.parts,
             clause_hash=self.hash,
+            occurrence=self.occurrence,
         )
         return row
 

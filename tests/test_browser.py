@@ -12,9 +12,9 @@ from urllib.parse import urlparse
 
 import pytest
 
-from assistant.feedback import FeedbackStore
 from assistant.factory import make_assistant
-from assistant.web import Page, build_app
+from assistant.feedback import FeedbackStore
+from assistant.web import Page, build_app, serve_options
 
 pytestmark = pytest.mark.slow
 CHROMIUM = Path("/usr/bin/chromium")
@@ -37,8 +37,7 @@ def server(real_index, tmp_path_factory):
     rebuilt = []
     page = Page(make_assistant(settings), store, settings, reindex=lambda: rebuilt.append(1) or "索引已更新（测试）")
     app = build_app(page)
-    app.launch(server_name="127.0.0.1", server_port=settings.port, prevent_thread_lock=True, ssr_mode=False,
-               quiet=True, footer_links=[])
+    app.launch(**serve_options(settings), prevent_thread_lock=True, quiet=True)
     yield {"url": f"http://127.0.0.1:{settings.port}/", "store": store, "rebuilt": rebuilt}
     app.close()
 

@@ -148,3 +148,14 @@ def test_items_inside_an_article_stay_in_the_article():
 
 def test_corpus_folder_is_all_parsed():
     assert len(list(CORPUS.glob("*.txt"))) == 5
+
+
+def test_restarted_numbering_still_gives_unique_clause_ids():
+    from dataclasses import replace
+
+    text = "关于印发两个方案的通知\n一、总则\n第一个方案的内容。\n二、措施\n措施内容。\n附件2\n一、总则\n第二个方案的内容。"
+    clauses = split_clauses(replace(doc(RIZHAO), text=text), 500)
+    ids = [c.clause_id for c in clauses]
+    assert len(ids) == len(set(ids))
+    assert [c.clause_path for c in clauses].count("一、") == 2
+    assert ids[-1].endswith(":一、@2")

@@ -27,6 +27,8 @@ def resolver():
         ("广东省的专精特新政策", [], ["广东省"]),
         ("吉林和上海分别奖励多少", ["吉林省"], ["上海市"]),
         ("专利保险费有补助吗", [], []),
+        ("日照市对达到考核目标的区县最高奖励多少?", ["日照市"], []),  # 县 is a table row, not a place
+        ("省市和县级专精特新企业", [], []),  # 和县 is a county, but here just words
     ],
 )
 def test_region_match(resolver, question, covered, uncovered):

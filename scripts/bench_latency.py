@@ -1,0 +1,62 @@
+"""Latency of `ask` over a Q&A set with the index warm: p50/p95 of the judged turn, against the retrieval
+alone (BM25 only, then the hybrid) measured in the same run. Prints figures; asserts nothing about time."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from assistant.conversation import Conversation
+from assistant.evaluation import load_cases
+from assistant.factory import make_assistant
+from assistant.knowledge import BM25_ONLY
+from assistant.settings import Settings
+
+
+def percentile(values: list[float], share: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--qa", default="qa/dev.jsonl")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    assistant = make_assistant(Settings())
+    cases, _ = load_cases(Path(args.qa))
+    assistant.ask("预热：吉林省专利保险费补助", Conversation())  # load models and indexes once
+    asks, hybrid, bm25 = [], [], []
+    for _ in range(args.rounds):
+        for case in cases:
+            conversation = Conversation()
+            for turn in case.turns[:-1]:
+                assistant.ask(turn, conversation)
+            started = time.perf_counter()
+            assistant.ask(case.turns[-1], conversation)
+            asks.append((time.perf_counter() - started) * 1000)
+            started = time.perf_counter()
+            assistant.kb.search(case.turns[-1], 8)
+            hybrid.append((time.perf_counter() - started) * 1000)
+            started = time.perf_counter()
+            assistant.kb.search(case.turns[-1], 8, config=BM25_ONLY)
+            bm25.append((time.perf_counter() - started) * 1000)
+    print(f"{len(asks)} asks ({len(cases)} cases × {args.rounds} rounds), index warm")
+    for name, values in (("ask (whole chain)", asks), ("hybrid retrieval", hybrid), ("BM25 retrieval", bm25)):
+        print(f"{name:<20} p50 {statistics.median(values):7.1f} ms   p95 {percentile(values, 0.95):7.1f} ms"
+              f"   max {max(values):7.1f} ms")
+    print(f"ratio ask/BM25 at p50: {statistics.median(asks) / statistics.median(bm25):.1f}×;"
+          f" goal p95 ≤ 500 ms: {'met' if percentile(asks, 0.95) <= 500 else 'not met'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""What the page shows, as pure functions: sources panel, chat messages, helpdesk draft; and the feedback store."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from assistant.feedback import FeedbackStore
+from assistant.presenter import chat_message, helpdesk_draft, highlight, sources_panel, stream_chunks, user_message
+from assistant.prompts import REFUSAL, PromptError, render
+from assistant.types import Answer, Citation
+from index.clauses import split_clauses
+from tests.test_clean import RIZHAO
+from tests.test_metadata import doc
+
+TODAY = dt.date(2026, 11, 21)
+
+
+@pytest.fixture(scope="module")
+def rizhao_clause():
+    return next(c for c in split_clauses(doc(RIZHAO)) if c.clause_path == "三、（一）2")
+
+
+def answer_with(clause, refused=False, text="根据…：市财政给予最高300万元奖励[1]。\n来源：\n[1] …"):
+    sentence = next(s for s in clause.text.split("。") if "300万元奖励" in s and "考核" in s)
+    citations = () if refused else (Citation(1, clause, (sentence,)),)
+    return Answer("日照对区县最高奖励多少?", REFUSAL if refused else text, refused, citations, today=TODAY)
+
+
+def test_sources_panel_shows_title_number_issuer_path_badge_and_highlight(rizhao_clause):
+    panel = sources_panel(answer_with(rizhao_clause))
+    assert "《日照市“专精特新”中小企业培育提升行动方案（2022—2025年）》" in panel
+    assert "日政办字〔2022〕10号" in panel and "日照市人民政府办公室" in panel and "三、（一）2" in panel
+    assert 'badge-period_ended">实施期已届满' in panel
+    assert panel.count("<mark>") == 1 and "市财政给予最高300万元奖励" in panel.split("<mark>")[1]
+
+
+def test_refusal_reads_as_a_refusal_not_an_error(rizhao_clause):
+    refused = answer_with(rizhao_clause, refused=True)
+    assert chat_message(refused).startswith("ℹ️ **未找到政策依据**") and REFUSAL in chat_message(refused)
+    assert "没有引用任何政策条款" in sources_panel(refused)
+
+
+def test_user_text_and_clause_text_are_escaped():
+    assert user_message("<script>alert(1)</script>") == "&lt;script&gt;alert(1)&lt;/script&gt;"
+    assert highlight("a<b>c", ("c",)) == "a&lt;b&gt;<mark>c</mark>"
+
+
+def test_stream_chunks_grow_to_the_whole_message():
+    chunks = stream_chunks("一二三四五六七八九十", size=4)
+    assert chunks == ["一二三四", "一二三四五六七八", "一二三四五六七八九十"]
+    assert stream_chunks("短", size=4) == ["短"]
+
+
+def test_helpdesk_draft_is_formal_and_cites_clause_by_clause(rizhao_clause):
+    draft = helpdesk_draft(answer_with(rizhao_clause))
+    assert draft.startswith("您好！") and draft.rstrip().endswith("此复。")
+    assert "1. 《日照市“专精特新”中小企业培育提升行动方案（2022—2025年）》（日政办字〔2022〕10号）三、（一）2：“2.实行激励奖补政策" in draft
+    assert "日照市人民政府办公室" in draft and "来源：" not in draft
+    refused = helpdesk_draft(answer_with(rizhao_clause, refused=True))
+    assert REFUSAL in refused and "政策依据：" not in refused
+
+
+def test_templates_render_strictly():
+    assert "2022—2025" in render("status_is_ended", period="2022—2025", today="2026年11月21日")
+    with pytest.raises(PromptError, match="today"):
+        render("status_is_ended", period="2022—2025")
+    with pytest.raises(PromptError, match="no prompt template"):
+        render("no_such_template")
+
+
+def test_feedback_store_creates_updates_and_survives_reopening(tmp_path):
+    path = tmp_path / "feedback.sqlite"
+    store = FeedbackStore(path)
+    assert store.record("a1", "c1", "问", "答", ["x:1"], 1, "有用") == "created"
+    assert store.record("a1", "c1", "问", "答", ["x:1"], -1, "") == "updated"
+    reopened = FeedbackStore(path).all()
+    assert len(reopened) == 1 and reopened[0].rating == -1 and reopened[0].comment == "有用"
+    assert reopened[0].clause_ids == ("x:1",) and reopened[0].created_at
+    with pytest.raises(ValueError):
+        store.record("a2", "c1", "问", "答", [], 0)
