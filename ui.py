@@ -37,6 +37,7 @@ def main() -> int:
 
     assistant = Assistant(KnowledgeBase.open(settings, embedder), settings)
     page = Page(assistant, FeedbackStore(settings.data_dir / "feedback.sqlite"), settings, reindex=reindex)
+    page.warm_up()
     print(f"政策在线答疑: http://{settings.host}:{settings.port}")
     launch(page)
     return 0

@@ -54,6 +54,10 @@ class Page:
         self.stream_delay = stream_delay
         self._lock = threading.Lock()
 
+    def warm_up(self) -> None:
+        """Load the models and indexes before the first visitor, so the first answer is as fast as the rest."""
+        self._ask("专精特新企业有哪些支持政策?", Conversation(), None)
+
     def _ask(self, question: str, conversation: Conversation, region: str | None) -> Answer:
         with self._lock:
             return self.assistant.ask(question, conversation, region=region)

@@ -36,6 +36,7 @@ def server(real_index, tmp_path_factory):
     store = FeedbackStore(tmp_path_factory.mktemp("feedback") / "feedback.sqlite")
     rebuilt = []
     page = Page(make_assistant(settings), store, settings, reindex=lambda: rebuilt.append(1) or "索引已更新（测试）")
+    page.warm_up()  # as ui.py does before serving
     app = build_app(page)
     app.launch(**serve_options(settings), prevent_thread_lock=True, quiet=True)
     yield {"url": f"http://127.0.0.1:{settings.port}/", "store": store, "rebuilt": rebuilt}
