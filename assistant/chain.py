@@ -14,18 +14,13 @@ from assistant.conversation import Conversation, Turn, resolve
 from assistant.extractive import Draft, ExtractiveGenerator
 from assistant.guard import screen
 from assistant.knowledge import KnowledgeBase
-from assistant.lexical import bigrams, normalize, precise_words
+from assistant.lexical import FRAMING_WORDS, bigrams, content_terms, normalize, subwords
 from assistant.prompts import REFUSAL, render
 from assistant.status import asks_status, explain, title_clause
 from assistant.types import Answer, Citation, Clause, Evidence, Query
 from index.textnorm import has_cjk, is_traditional, to_simplified, to_traditional
 
 log = logging.getLogger(__name__)
-# Words that frame a question rather than say what it is about; they do not count towards support.
-FRAMING_WORDS = frozenset(
-    "计划 政策 规定 相关 有关 方面 具体 情况 内容 要求 几个 几家 几年 几户 多少 怎么 怎样 如何 什么 哪些 现在 目前 "
-    "可以 能够 能否 是否 需要 应该 请问 一下 咨询 了解".split()
-)
 _MARKER = re.compile(r"\[(\d+)\]")
 _CONTENT = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 
@@ -74,11 +69,11 @@ class Assistant:
         question's content words found in it (a long word counts by the share of its bigrams found)."""
         # Years are left out too: "那江门呢?" after a question about Rizhao's 2025 goals asks about Jiangmen's.
         terms = {
-            w for w in precise_words(question)
-            if w not in skip and w not in FRAMING_WORDS and len(w) > 1 and not re.fullmatch(r"\d{4}年?", w)
+            w: weight for w, weight in content_terms(question).items()
+            if w not in skip and w not in FRAMING_WORDS and not re.fullmatch(r"\d{4}年?", w)
         }
         if any(has_cjk(t) for t in terms):  # a mixed-language question: its Chinese words say what it asks
-            terms = {t for t in terms if has_cjk(t) or any(ch.isdigit() for ch in t)}
+            terms = {t: w for t, w in terms.items() if has_cjk(t) or any(ch.isdigit() for ch in t)}
         if not terms or not evidence:
             return 0.0
         texts = self._texts()
@@ -90,9 +85,13 @@ class Assistant:
             grams = bigrams(term)
             share = sum(1 for g in grams if g in text) / len(grams) if len(term) > 2 and grams else 0.0
             # 最多补 is half there in 最多可获得; 个人所得税 is not 企业所得税.
-            return share if share >= (0.5 if len(term) == 3 else 0.75) else 0.0
+            if share >= (0.5 if len(term) == 3 else 0.75):
+                return share
+            # A compound whose parts are all there (贷款额度: 再贷款…额度) counts half.
+            parts = subwords(term)
+            return 0.5 if len(parts) > 1 and all(p in text for p in parts) else 0.0
 
-        idf = {t: math.log((n + 1) / (sum(found(t, text) >= 1.0 for text in texts) + 0.5)) for t in terms}
+        idf = {t: w * math.log((n + 1) / (sum(found(t, text) >= 1.0 for text in texts) + 0.5)) for t, w in terms.items()}
         total = sum(idf.values())
         best = 0.0
         for item in evidence[:3]:
@@ -194,6 +193,7 @@ class Assistant:
         drafts: list[tuple[str, Draft]] = []
         evidence_lists: list[list[Evidence]] = []
         others = {name for name, _ in groups if name}
+        missing: list[str] = []
         for label, ids in groups:
             # In a comparison, each region is searched without the other regions' names in the query.
             text = query.text
@@ -202,17 +202,20 @@ class Assistant:
                 text = text.replace(place.name, "").replace(place.short, "")
             evidence = self.kb.search(text, self.settings.top_k, doc_ids=ids)
             evidence_lists.append(evidence)
-            if self.support(text, evidence, skip) < self.thresholds.min_support:
-                continue
-            draft = generator.answer(replace(query, text=text), evidence)
-            if draft.sources:
+            draft = None
+            if self.support(text, evidence, skip) >= self.thresholds.min_support:
+                draft = generator.answer(replace(query, text=text), evidence)
+            if draft and draft.sources:
                 drafts.append((label, draft))
+            elif label:
+                missing.append(label)
         merged = _interleave(evidence_lists)
         if not drafts:
             return self._refuse(base, "no_support", merged)
-        return self._compose(base, drafts, merged, uncovered, today)
+        return self._compose(base, drafts, merged, uncovered, today, no_basis=missing)
 
-    def _compose(self, base: dict, drafts, evidence: list[Evidence], uncovered, today: dt.date, notes: bool = True) -> Answer:
+    def _compose(self, base: dict, drafts, evidence: list[Evidence], uncovered, today: dt.date, notes: bool = True,
+                 no_basis: list[str] | None = None) -> Answer:
         """Join the drafts, renumber and check every citation marker, add status notes and sources."""
         allowed = {e.clause.clause_id for e in evidence}
         citations: list[Citation] = []
@@ -241,6 +244,8 @@ class Assistant:
             lines.append(f"{label}：{text}" if label else text)
         for place in uncovered:
             lines.append(render("region_missing", region=place.name))
+        for label in no_basis or []:
+            lines.append(render("region_no_basis", region=label))
         status_notes = [n for n in dict.fromkeys(_status_note(c.clause, today) for c in citations) if n] if notes else []
         sources = [source_line(c.key, c.clause) for c in citations]
         body = "\n".join(lines + status_notes + ["来源：", *sources])

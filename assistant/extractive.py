@@ -7,7 +7,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from assistant.lexical import bigrams, normalize
+from assistant.lexical import bigrams, normalize, without_framing
 from assistant.types import Clause, Evidence, Query
 from index.textnorm import to_simplified
 
@@ -63,7 +63,7 @@ def score_sentence(sentence: str, focus: str, context: str, idf) -> float:
     present = set(bigrams(sentence))
 
     def overlap(text: str) -> float:
-        grams = set(bigrams(_PARTICLES.sub(" ", text)))
+        grams = set(bigrams(_PARTICLES.sub(" ", without_framing(normalize(text)))))
         total = sum(idf(g) for g in grams)
         return sum(idf(g) for g in grams if g in present) / total if total else 0.0
 
@@ -100,7 +100,7 @@ class ExtractiveGenerator:
         """Candidate sentences from the top clauses, best first (ties: the better-ranked clause)."""
         picks = []
         for item in evidence[: self.max_clauses]:
-            prior = 0.04 * item.score
+            prior = 0.1 * item.score
             for sentence in sentences_of(item.clause):
                 picks.append(Pick(item.clause, sentence, score_sentence(sentence, focus, context, self.idf) + prior))
         return sorted(picks, key=lambda p: -p.score)

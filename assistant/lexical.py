@@ -18,6 +18,12 @@ STOPWORDS = frozenset(
     "一 个 这 那 那么 还 也 都 就 要 给 被 把 从 向 到 于 以 之 其 该 各 我 我们 你 您 他 它 请问 请 一下 一些 "
     "有没有 没有 不 吧 呢 嘛 哦 啥 几 里 中 上 下 时 后 前".split()
 )
+# Words that frame a question rather than say what it is about; they do not count towards support.
+FRAMING_WORDS = frozenset(
+    "计划 政策 规定 相关 有关 方面 具体 情况 内容 要求 几个 几家 几年 几户 多少 怎么 怎样 如何 什么 哪些 现在 目前 "
+    "可以 能够 能否 是否 需要 应该 请问 一下 咨询 了解 分别 哪里 享受".split()
+)
+_FRAMING = re.compile("|".join(sorted(FRAMING_WORDS, key=len, reverse=True)))
 _TOKEN_OK = re.compile(r"[\u4e00-\u9fffA-Za-z0-9%.+]")
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 
@@ -28,7 +34,7 @@ def _jieba():
 
     jieba.setLogLevel(logging.WARNING)
     for word in DOMAIN_WORDS:
-        jieba.add_word(word)
+        jieba.add_word(word, tag="n")
     return jieba
 
 
@@ -51,6 +57,47 @@ def precise_words(text: str) -> list[str]:
         token for token in _jieba().lcut(normalize(text))
         if token.strip() and token not in STOPWORDS and _TOKEN_OK.search(token)
     ]
+
+
+# Parts of speech that never say what a question is about (pronouns, adverbs, conjunctions, particles …);
+# verbs say less than nouns ("享受", "设在" frame the question, "公租房" is its subject).
+_FUNCTION_POS = ("r", "d", "c", "p", "u", "y", "e", "o", "q", "f", "x", "w")
+VERB_WEIGHT = 0.5
+
+
+def content_terms(text: str) -> dict[str, float]:
+    """The words that say what a question is about, each with a weight (nouns 1, verbs less, function words out)."""
+    import jieba.posseg
+
+    _jieba()
+    terms: dict[str, float] = {}
+    for pair in jieba.posseg.lcut(normalize(text)):
+        word, flag = pair.word, pair.flag
+        if len(word) < 2 or word in STOPWORDS or not _TOKEN_OK.search(word):
+            continue
+        if flag.startswith(_FUNCTION_POS) or (flag.startswith("m") and not re.search(r"\d", word)):
+            continue
+        terms[word] = max(terms.get(word, 0.0), VERB_WEIGHT if flag == "v" else 1.0)
+    return terms
+
+
+def subwords(word: str) -> list[str]:
+    """The shorter words a compound is made of, tiling it exactly (贷款额度 → 贷款 + 额度); [] if none do."""
+    pieces = {w for w in _jieba().lcut_for_search(word) if len(w) >= 2 and w != word}
+    best: dict[int, list[str]] = {0: []}
+    for start in range(len(word)):
+        if start not in best:
+            continue
+        for piece in pieces:
+            end = start + len(piece)
+            if word.startswith(piece, start) and (end not in best or len(best[end]) > len(best[start]) + 1):
+                best[end] = best[start] + [piece]
+    return best.get(len(word), [])
+
+
+def without_framing(text: str) -> str:
+    """The question without the words that only frame it ("请问", "分别", "有哪些" …)."""
+    return _FRAMING.sub(" ", text)
 
 
 def bigrams(text: str) -> list[str]:
