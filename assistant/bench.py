@@ -24,7 +24,6 @@ SYSTEMS: dict[str, RetrievalConfig] = {
     "bm25": BM25_ONLY,
     "dense": DENSE_ONLY,
     "hybrid": RetrievalConfig(),
-    "hybrid-bm25-dense": RetrievalConfig(weights={"bm25": 0.5, "dense": 0.5}),
 }
 KS = (1, 3, 5, 10)
 

@@ -16,7 +16,7 @@ from assistant.guard import screen
 from assistant.knowledge import KnowledgeBase
 from assistant.lexical import FRAMING_WORDS, bigrams, content_terms, normalize, subwords
 from assistant.prompts import REFUSAL, render
-from assistant.status import asks_status, explain, title_clause
+from assistant.status import asks_date, asks_status, dates, explain, title_clause
 from assistant.types import Answer, Citation, Clause, Evidence, Query
 from index.textnorm import has_cjk, is_traditional, to_simplified, to_traditional
 
@@ -147,8 +147,8 @@ class Assistant:
             if doc_filter is not None:
                 ids = tuple(set(ids or doc_filter) & set(doc_filter))
             groups = [("", ids)]
-        if asks_status(simplified):
-            return self._status_answer(base, resolved, match.doc_ids, today)
+        if asks_status(simplified) or asks_date(simplified):
+            return self._status_answer(base, resolved, match.doc_ids, today, about_dates=asks_date(simplified))
         skip = {p.short for p, _ in match.covered} | {p.name for p, _ in match.covered} | {p.short for p in match.uncovered}
         # The generator scores sentences on what is asked, not where: place names are left out.
         if resolution.place_swap:
@@ -158,23 +158,27 @@ class Assistant:
         query = Query(resolved, self._without_places(focus), self._without_places(context))
         return self._generate(generator, base, query, groups, match.uncovered, skip, today)
 
-    def _status_answer(self, base: dict, question: str, doc_ids: tuple[str, ...], today: dt.date) -> Answer:
-        """Status of the documents the question names (by place, or the best match of its words)."""
+    def _status_answer(self, base: dict, question: str, doc_ids: tuple[str, ...], today: dt.date,
+                       about_dates: bool = False) -> Answer:
+        """Status (or dates) of the documents the question names: by place, or the best match of its words."""
         evidence = self.kb.search(question, self.settings.top_k, doc_ids=doc_ids or None)
         if not evidence:
             return self._refuse(base, "no_support")
         docs = [self.kb.docs_by_id[d] for d in doc_ids] if doc_ids else [evidence[0].clause.doc]
+        named = [d for d in docs if _title_share(d.title, question) >= 0.5]  # the question names a document
+        docs = named or docs
         drafts = []
         for doc in docs:
             clause = title_clause(doc, self.kb.clauses)
             if clause is None:
                 continue
             number = f"（{doc.doc_number}）" if doc.doc_number else ""
-            drafts.append(("", Draft(f"《{doc.title}》{number}：{explain(doc, today)}[1]", (clause,), ((),))))
+            said = dates(doc) if about_dates else explain(doc, today)
+            drafts.append(("", Draft(f"《{doc.title}》{number}：{said}[1]", (clause,), ((),))))
         cited = {c.clause_id for _, d in drafts for c in d.sources}
         evidence = [e for e in evidence if e.clause.clause_id not in cited]
         top = [Evidence(c, 1.0, i + 1) for i, c in enumerate(c for _, d in drafts for c in d.sources)]
-        return self._compose(base, drafts, top + evidence, (), today, notes=False)
+        return self._compose(base, drafts, top + evidence, (), today, notes=about_dates)
 
     def _without_places(self, text: str) -> str:
         for place in self.kb.regions.gazetteer.find(text):
@@ -266,6 +270,12 @@ class Assistant:
         if base["traditional"]:
             text = to_traditional(text)
         return Answer(text=text, refused=True, evidence=tuple(evidence or ()), reason=reason, **base)
+
+
+def _title_share(title: str, question: str) -> float:
+    """Share of a title's bigrams that the question repeats."""
+    grams = set(bigrams(title))
+    return len(grams & set(bigrams(question))) / len(grams) if grams else 0.0
 
 
 def _interleave(lists: list[list[Evidence]]) -> list[Evidence]:

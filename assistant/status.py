@@ -15,6 +15,26 @@ _ASKS_STATUS = re.compile(
 )
 
 
+_ASKS_DATE = re.compile(r"(什么时候|何时|哪天|哪一天|几号|哪年|日期|时间).{0,4}(发布|印发|出台|发文|成文|公布|下发)|(发布|印发|出台|成文)(日期|时间)")
+
+
+def asks_date(question: str) -> bool:
+    """Whether the question asks when a policy was issued or published."""
+    return bool(_ASKS_DATE.search(question))
+
+
+def dates(doc: PolicyDoc) -> str:
+    """One sentence on when a document was written and published, as far as the knowledge base knows."""
+    parts = []
+    if doc.issued_date:
+        parts.append(render("date_issued", date=f"{doc.issued_date:%Y年%m月%d日}"))
+    if doc.published_date:
+        parts.append(render("date_published", date=f"{doc.published_date:%Y年%m月%d日}"))
+    if doc.issuer:
+        parts.append(render("date_issuer", issuer=doc.issuer))
+    return "，".join(parts) + "。" if parts else render("date_unknown")
+
+
 def asks_status(question: str) -> bool:
     """Whether the question is about a policy's validity rather than its content."""
     return bool(_ASKS_STATUS.search(question))

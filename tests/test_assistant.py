@@ -44,6 +44,25 @@ def test_extended_set_meets_the_quality_thresholds(assistant, tmp_path):
     assert overall["unanswerable_refused"] == 1.0
 
 
+def test_probe_set_meets_the_quality_thresholds(assistant, tmp_path):
+    run = evaluate(assistant, ROOT / "qa" / "probe.jsonl", tmp_path / "probe.jsonl")
+    overall = run["scores"]["overall"]
+    assert overall["answer_accuracy"] >= 0.85
+    assert overall["unanswerable_refused"] >= 0.85
+
+
+def test_when_was_it_issued_is_answered_from_the_metadata(assistant):
+    (answer,) = ask_all(assistant, "重庆市科技型中小企业创新发展行动计划什么时候发布的?")
+    assert "2022年05月09日" in answer.text and "渝府办发〔2022〕56号" in answer.text
+    assert [c.clause.doc.doc_id for c in answer.citations] == ["002_a47861c4acf66335"]
+
+
+def test_a_compared_region_without_basis_is_named(assistant):
+    (answer,) = ask_all(assistant, "吉林和江门对专精特新企业首次被认定为省级的分别奖励多少?")
+    assert "吉林省：" in answer.text and "20万元" in answer.text
+    assert "江门市：" in answer.text
+
+
 def test_answer_cites_title_doc_number_and_clause_path(assistant):
     (answer,) = ask_all(assistant, "日照市对达到考核目标的区县最高奖励多少?")
     assert not answer.refused and "300万元" in answer.text
