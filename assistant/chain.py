@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import math
 import re
 import time
 from dataclasses import dataclass, replace
@@ -14,9 +13,10 @@ from assistant.conversation import Conversation, Turn, resolve
 from assistant.extractive import Draft, ExtractiveGenerator
 from assistant.guard import screen
 from assistant.knowledge import KnowledgeBase
-from assistant.lexical import FRAMING_WORDS, bigrams, content_terms, normalize, subwords
+from assistant.lexical import bigrams, normalize
 from assistant.prompts import REFUSAL, render
 from assistant.status import asks_date, asks_status, dates, explain, title_clause
+from assistant.support import question_terms, support_score, supported
 from assistant.types import Answer, Citation, Clause, Evidence, Query
 from index.textnorm import has_cjk, is_traditional, to_simplified, to_traditional
 
@@ -65,39 +65,9 @@ class Assistant:
         return self._generator
 
     def support(self, question: str, evidence: list[Evidence], skip: set[str]) -> float:
-        """How much of the question the best of the top clauses speaks to: the IDF-weighted share of the
-        question's content words found in it (a long word counts by the share of its bigrams found)."""
-        # Years are left out too: "那江门呢?" after a question about Rizhao's 2025 goals asks about Jiangmen's.
-        terms = {
-            w: weight for w, weight in content_terms(question).items()
-            if w not in skip and w not in FRAMING_WORDS and not re.fullmatch(r"\d{4}年?", w)
-        }
-        if any(has_cjk(t) for t in terms):  # a mixed-language question: its Chinese words say what it asks
-            terms = {t: w for t, w in terms.items() if has_cjk(t) or any(ch.isdigit() for ch in t)}
-        if not terms or not evidence:
-            return 0.0
-        texts = self._texts()
-        n = len(texts)
-
-        def found(term: str, text: str) -> float:
-            if term in text:
-                return 1.0
-            grams = bigrams(term)
-            share = sum(1 for g in grams if g in text) / len(grams) if len(term) > 2 and grams else 0.0
-            # 最多补 is half there in 最多可获得; 个人所得税 is not 企业所得税.
-            if share >= (0.5 if len(term) == 3 else 0.75):
-                return share
-            # A compound whose parts are all there (贷款额度: 再贷款…额度) counts half.
-            parts = subwords(term)
-            return 0.5 if len(parts) > 1 and all(p in text for p in parts) else 0.0
-
-        idf = {t: w * math.log((n + 1) / (sum(found(t, text) >= 1.0 for text in texts) + 0.5)) for t, w in terms.items()}
-        total = sum(idf.values())
-        best = 0.0
-        for item in evidence[:3]:
-            passage = normalize(item.clause.indexed_text())
-            best = max(best, sum(idf[t] * found(t, passage) for t in terms) / total)
-        return best
+        """How much of the question the best of the top three clauses speaks to (see ``assistant.support``)."""
+        passages = [normalize(item.clause.indexed_text()) for item in evidence[:3]]
+        return support_score(question_terms(question, skip), passages, self._texts())
 
     def _texts(self) -> list[str]:
         if getattr(self, "_texts_generation", None) != self.kb.generation.number:
@@ -207,7 +177,7 @@ class Assistant:
             evidence = self.kb.search(text, self.settings.top_k, doc_ids=ids)
             evidence_lists.append(evidence)
             draft = None
-            if self.support(text, evidence, skip) >= self.thresholds.min_support:
+            if supported(self.support(text, evidence, skip), self.thresholds.min_support):
                 draft = generator.answer(replace(query, text=text), evidence)
             if draft and draft.sources:
                 drafts.append((label, draft))

@@ -1,18 +1,8 @@
-"""Rank fusion and score cut-offs: pure functions over ranked lists and score maps."""
+"""Rank fusion: pure functions over score maps (normalise, weigh, rank)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-
-
-def rrf(rankings: Mapping[str, Sequence[str]], k: float = 60.0, weights: Mapping[str, float] | None = None) -> dict[str, float]:
-    """Reciprocal rank fusion: Σ weight / (k + rank) over the systems that ranked an item (rank from 1)."""
-    fused: dict[str, float] = {}
-    for system, ranking in rankings.items():
-        weight = 1.0 if weights is None else weights.get(system, 0.0)
-        for rank, item in enumerate(ranking, 1):
-            fused[item] = fused.get(item, 0.0) + weight / (k + rank)
-    return fused
+from collections.abc import Mapping
 
 
 def max_normalize(scores: Mapping[str, float]) -> dict[str, float]:
@@ -49,8 +39,3 @@ def ranked(scores: Mapping[str, float], top: int | None = None) -> list[tuple[st
     """Items by score, best first; ties broken by item id so runs are repeatable."""
     order = sorted(scores.items(), key=lambda pair: (-pair[1], pair[0]))
     return order if top is None else order[:top]
-
-
-def above(scores: Sequence[float], threshold: float) -> bool:
-    """Whether the best score clears a calibrated threshold."""
-    return bool(scores) and max(scores) >= threshold

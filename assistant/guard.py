@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.lexical import bigrams, normalize
+from assistant.lexical import normalize
 
 _INJECTION = re.compile(
     r"(忽略|无视|忘记|忘掉|不要理会|跳过|绕过|覆盖).{0,12}(指令|指示|规则|设定|要求|提示|限制|约束|身份)"
@@ -44,14 +44,3 @@ def screen(question: str) -> Verdict:
     if _CHITCHAT.search(text.strip()):
         return Verdict("chitchat")
     return Verdict()
-
-
-def coverage(question: str, passage: str, idf: dict[str, float], default_idf: float) -> float:
-    """IDF-weighted share of the question's character bigrams found in the passage (0..1)."""
-    grams = set(bigrams(question))
-    if not grams:
-        return 0.0
-    present = set(bigrams(passage))
-    total = sum(idf.get(g, default_idf) for g in grams)
-    found = sum(idf.get(g, default_idf) for g in grams if g in present)
-    return found / total if total else 0.0

@@ -51,14 +51,6 @@ def words(text: str) -> list[str]:
     ]
 
 
-def precise_words(text: str) -> list[str]:
-    """Content words in jieba's precise mode (no overlapping sub-words), without stopwords."""
-    return [
-        token for token in _jieba().lcut(normalize(text))
-        if token.strip() and token not in STOPWORDS and _TOKEN_OK.search(token)
-    ]
-
-
 # Parts of speech that never say what a question is about (pronouns, adverbs, conjunctions, particles …);
 # verbs say less than nouns ("享受", "设在" frame the question, "公租房" is its subject).
 _FUNCTION_POS = ("r", "d", "c", "p", "u", "y", "e", "o", "q", "f", "x", "w")
