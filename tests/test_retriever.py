@@ -1,0 +1,50 @@
+"""The hybrid search behind a LangChain retriever, with filters, on a real Chroma with the fake embedder."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.knowledge import BM25_ONLY, KnowledgeBase
+from assistant.retriever import PolicyRetriever
+from index.build import build
+
+
+@pytest.fixture
+def knowledge(settings, fake_embedder):
+    build(settings, fake_embedder, progress=False)
+    return KnowledgeBase.open(settings, fake_embedder)
+
+
+def test_langchain_retriever_returns_clauses_with_provenance(knowledge):
+    documents = PolicyRetriever(knowledge=knowledge, k=3).invoke("专利保险费给予补助最多可获得3年")
+    assert len(documents) == 3
+    top = documents[0]
+    assert "专利保险费" in top.page_content
+    assert top.metadata["clause_path"] == "二、（三）14" and top.metadata["doc_number"] == "吉政办明电〔2022〕1号"
+    assert top.metadata["citation"].endswith("二、（三）14") and top.metadata["status"] == "in_force"
+    assert top.metadata["score"] >= documents[1].metadata["score"]
+
+
+def test_filters_by_document_and_status(knowledge):
+    jiangmen = "003_cbcee838547fd95a"
+    by_doc = PolicyRetriever(knowledge=knowledge, k=5, doc_ids=(jiangmen,)).invoke("专精特新企业融资")
+    assert {d.metadata["doc_id"] for d in by_doc} == {jiangmen}
+    in_force = PolicyRetriever(knowledge=knowledge, k=10, statuses=("in_force",)).invoke("专精特新企业上市")
+    assert in_force and {d.metadata["status"] for d in in_force} == {"in_force"}
+    drafts = knowledge.search("专精特新", 5, statuses=("draft_for_comment",))
+    assert {e.clause.doc.doc_id for e in drafts} == {"000_e612226a6a7e82f6"}
+
+
+def test_hybrid_and_bm25_rank_the_same_obvious_clause_first(knowledge):
+    question = "对新认定的省级科技企业孵化器给予最高不超过50万元的补贴"
+    assert knowledge.search(question, 1)[0].clause.clause_path == "二、（四）18"
+    assert knowledge.search(question, 1, config=BM25_ONLY)[0].clause.clause_path == "二、（四）18"
+
+
+def test_a_new_generation_is_picked_up(knowledge, settings, fake_embedder):
+    number = knowledge.generation.number
+    (settings.corpus_dir / "001_a4e583752837a0be.txt").unlink()
+    build(settings, fake_embedder, progress=False)
+    assert knowledge.reload() and knowledge.generation.number == number + 1
+    assert all(c.doc.doc_id != "001_a4e583752837a0be" for c in knowledge.clauses)
+    assert knowledge.search("日照", 3)
