@@ -1,0 +1,44 @@
+"""Which questions are about a policy's status or dates, and how a status is said."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from assistant.status import asks_date, asks_status, dates, explain
+from tests.test_clean import CHONGQING_DRAFT, CHONGQING_TECH, JIANGMEN, JILIN
+from tests.test_metadata import doc
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("日照的行动方案现在还有效吗?", True),
+        ("江门的方案什么时候到期?", True),
+        ("这个文件是征求意见稿吗?", True),
+        ("吉林的意见有效期到哪年?", True),
+        ("重庆对专精特新示范企业的平均有效发明专利目标是多少件?", False),
+        ("重庆支持专精特新中小企业高质量发展三年行动计划（征求意见稿）对示范企业有哪些资金支持?", False),
+        ("对研发机构覆盖率有什么要求?", False),
+    ],
+)
+def test_asks_status(question, expected):
+    assert asks_status(question) is expected
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [("这个行动计划什么时候发布的?", True), ("日照的方案是哪天印发的?", True), ("发布日期是哪天", True), ("什么时候能申请补贴?", False)],
+)
+def test_asks_date(question, expected):
+    assert asks_date(question) is expected
+
+
+def test_status_sentences():
+    today = dt.date(2026, 11, 21)
+    assert "征求意见稿" in explain(doc(CHONGQING_DRAFT), today)
+    assert "已届满" in explain(doc(CHONGQING_TECH), today)
+    assert "仍在实施期内" in explain(doc(JIANGMEN), today)
+    assert "未写明实施期限" in explain(doc(JILIN), today)
+    assert "2022年05月09日" in dates(doc(CHONGQING_TECH)) and "重庆市人民政府办公厅" in dates(doc(CHONGQING_TECH))
