@@ -41,6 +41,7 @@ class Session:
     answer_id: str | None = None
     answer: Answer | None = None
     admin: bool = False
+    by_message: dict[int, tuple[str, Answer]] = field(default_factory=dict)  # chat message index → answer
 
 
 class Page:
@@ -84,6 +85,7 @@ class Page:
             yield "", history, sources_panel(None), session, ""
             return
         session.answer, session.answer_id = answer, uuid.uuid4().hex
+        session.by_message[len(history) - 1] = (session.answer_id, answer)
         for partial in stream_chunks(chat_message(answer)):
             history[-1] = {"role": "assistant", "content": partial}
             yield "", history, sources_panel(None), session, ""
@@ -99,9 +101,22 @@ class Page:
         """Store thumbs up/down for the latest answer; returns (status message, comment box)."""
         if session is None or session.answer is None or session.answer_id is None:
             return "请先提问，再评价回答。", comment
-        answer = session.answer
+        return self._store(session, session.answer_id, session.answer, rating, comment)
+
+    def rate_message(self, index, liked, comment: str, session: Session | None) -> tuple[str, str]:
+        """Thumbs on any answer of the conversation (the chat's own buttons)."""
+        position = index[0] if isinstance(index, list | tuple) else index
+        entry = session.by_message.get(position) if session else None
+        if entry is None:
+            return "这条消息不能评价。", comment
+        if liked in (None, ""):
+            return "已取消评价（之前的记录保留）。", comment
+        rating = 1 if liked is True or liked == "Like" else -1
+        return self._store(session, entry[0], entry[1], rating, comment)
+
+    def _store(self, session: Session, answer_id: str, answer: Answer, rating: int, comment: str) -> tuple[str, str]:
         outcome = self.feedback.record(
-            session.answer_id, session.conversation.id, answer.question, answer.text,
+            answer_id, session.conversation.id, answer.question, answer.text,
             [c.clause.clause_id for c in answer.citations], rating, comment or "",
         )
         if outcome == "updated":
@@ -164,7 +179,8 @@ def build_app(page: Page):
             with gr.Row():
                 with gr.Column(scale=3):
                     region = gr.Dropdown(page.regions(), value=ALL_REGIONS, label="地区", elem_id="region")
-                    chat = gr.Chatbot(label="对话", height=460, elem_id="chat", feedback_options=None, buttons=["copy"])
+                    chat = gr.Chatbot(label="对话（每条回答都可以点赞或点踩）", height=460, elem_id="chat",
+                                      feedback_options=("Like", "Dislike"), buttons=["copy"])
                     question = gr.Textbox(placeholder="请输入您的问题，例如：吉林省对专精特新企业的专利保险费有补助吗？",
                                           show_label=False, elem_id="question", lines=1)
                     with gr.Row():
@@ -186,6 +202,12 @@ def build_app(page: Page):
             new.click(page.new_conversation, [session], [chat, sources, session, status, feedback_status])
             thumbs_up.click(lambda c, s: page.rate(1, c, s), [comment, session], [feedback_status, comment])
             thumbs_down.click(lambda c, s: page.rate(-1, c, s), [comment, session], [feedback_status, comment])
+
+            def on_like(data, text, state):
+                return page.rate_message(data.index, data.liked, text, state)
+
+            on_like.__annotations__ = {"data": gr.LikeData}  # gradio passes the event data by this annotation
+            chat.like(on_like, [comment, session], [feedback_status, comment])
         with gr.Tab("工作人员答复", elem_id="tab-helpdesk"):
             with gr.Row():
                 with gr.Column(scale=3):

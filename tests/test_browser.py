@@ -165,6 +165,18 @@ def test_feedback_is_stored_and_a_second_click_updates_it(page, server):
     assert len(rows) == 1
     question, rating, comment, clause_ids, created_at = rows[0]
     assert rating == -1 and comment == "很清楚" and "二、（四）18" in clause_ids and created_at
+    # Every answer can be rated with the chat's own buttons, not only the latest one.
+    ask(page, "日照每年组织多少家专精特新企业参加上市挂牌培训?")
+    page.locator('#chat button[aria-label="赞"]').first.click()  # zh-CN labels of the chat's Like/Dislike
+    page.wait_for_function("() => document.querySelector('#feedback-status').innerText.includes('已更新')")
+    (rating,) = sqlite3.connect(server["store"].path).execute(
+        "SELECT rating FROM feedback WHERE question LIKE '%孵化器%'"
+    ).fetchone()
+    assert rating == 1
+    page.locator('#chat button[aria-label="踩"]').last.click()
+    page.wait_for_function("() => document.querySelector('#feedback-status').innerText.includes('已记录')")
+    rows = sqlite3.connect(server["store"].path).execute("SELECT question, rating FROM feedback WHERE question LIKE '%挂牌%'").fetchall()
+    assert rows == [("日照每年组织多少家专精特新企业参加上市挂牌培训?", -1)]
     shot(page, "06-feedback")
 
 
