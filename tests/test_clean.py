@@ -69,10 +69,11 @@ def test_spam_phrase_is_cut_out_of_sentences_which_stay_whole():
     assert sum(1 for r in cleaned.removed if r.rule == "injected spam phrase") == 6
 
 
-def test_scraper_duplicate_paragraph_after_footer_is_dropped():
-    cleaned = clean(raw(JIANGMEN))
-    assert cleaned.text.count("重點推動五金及不銹鋼制品") == 1
-    assert not re.search(r"^\d+:", cleaned.text, flags=re.M)
+def test_a_paragraph_scraped_twice_is_kept_once():
+    paragraph = "2.促进数字化转型。落实省级中小企业数字化转型城市试点工作。"
+    cleaned = clean(f"一、主要任务\n{paragraph}\n三、组织保障\n21:{paragraph}\n{paragraph}")
+    assert cleaned.text == f"一、主要任务\n{paragraph}\n三、组织保障"
+    assert [r.rule for r in cleaned.removed] == ["duplicated paragraph", "duplicated paragraph"]
 
 
 def test_encoding_damage_is_detected_and_reported():
