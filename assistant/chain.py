@@ -44,9 +44,7 @@ def _status_note(clause: Clause, today: dt.date) -> str:
 
 def source_line(key: int, clause: Clause) -> str:
     """A numbered source: title, 文号 and clause path."""
-    number = f"（{clause.doc.doc_number}）" if clause.doc.doc_number else ""
-    part = f"（第{clause.part}部分）" if clause.parts > 1 else ""
-    return f"[{key}] 《{clause.doc.title}》{number}{clause.clause_path}{part}"
+    return f"[{key}] {clause.reference}"
 
 
 class Assistant:
@@ -142,9 +140,8 @@ class Assistant:
             clause = title_clause(doc, self.kb.clauses)
             if clause is None:
                 continue
-            number = f"（{doc.doc_number}）" if doc.doc_number else ""
             said = dates(doc) if about_dates else explain(doc, today)
-            drafts.append(("", Draft(f"《{doc.title}》{number}：{said}[1]", (clause,), ((),))))
+            drafts.append(("", Draft(f"{doc.reference}：{said}[1]", (clause,), ((),))))
         cited = {c.clause_id for _, d in drafts for c in d.sources}
         evidence = [e for e in evidence if e.clause.clause_id not in cited]
         top = [Evidence(c, 1.0, i + 1) for i, c in enumerate(c for _, d in drafts for c in d.sources)]

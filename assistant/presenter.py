@@ -84,8 +84,7 @@ def helpdesk_draft(answer: Answer) -> str:
         return render("helpdesk_no_basis", question=question)
     body = answer.text.split("\n来源：")[0].split("\n來源：")[0].strip()
     basis = "\n".join(
-        f"{c.key}. 《{c.clause.doc.title}》{'（' + c.clause.doc.doc_number + '）' if c.clause.doc.doc_number else ''}"
-        f"{c.clause.clause_path}：“{c.clause.text.strip()}”"
+        f"{c.key}. {c.clause.reference}：“{c.clause.text.strip()}”"
         for c in answer.citations
     )
     issuers = "、".join(dict.fromkeys(c.clause.doc.issuer for c in answer.citations if c.clause.doc.issuer)) or "发文单位"

@@ -150,9 +150,7 @@ class Page:
         """Indexed documents, their status and clause counts, for the admin table."""
         kb = self.assistant.kb
         today = self.settings.current_date()
-        counts: dict[str, int] = {}
-        for clause in kb.clauses:
-            counts[clause.doc.doc_id] = counts.get(clause.doc.doc_id, 0) + 1
+        counts = kb.generation.clause_counts()
         return [[d.title, d.doc_number or "", d.region or "", STATUS_LABELS[d.status(today)], counts.get(d.doc_id, 0), d.source]
                 for d in kb.docs]
 

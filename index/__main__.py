@@ -50,9 +50,7 @@ def _generation(settings: Settings):
 def _list(settings: Settings, args) -> int:
     generation = _generation(settings)
     today = settings.current_date()
-    counts: dict[str, int] = {}
-    for clause in generation.clauses:
-        counts[clause.doc.doc_id] = counts.get(clause.doc.doc_id, 0) + 1
+    counts = generation.clause_counts()
     rows = [doc.metadata(today) | {"clauses": counts.get(doc.doc_id, 0)} for doc in generation.docs]
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))

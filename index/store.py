@@ -98,6 +98,13 @@ class Generation:
     clauses: tuple[Clause, ...]
     skipped: tuple[dict, ...]
 
+    def clause_counts(self) -> dict[str, int]:
+        """Clauses per document id."""
+        counts: dict[str, int] = {}
+        for clause in self.clauses:
+            counts[clause.doc.doc_id] = counts.get(clause.doc.doc_id, 0) + 1
+        return counts
+
     @property
     def collection_name(self) -> str:
         """The Chroma collection holding this generation's vectors."""

@@ -54,6 +54,12 @@ class PolicyDoc:
     defects: tuple[str, ...] = ()
 
     @property
+    def reference(self) -> str:
+        """Title and 文号 as cited: 《日照市…行动方案（2022—2025年）》（日政办字〔2022〕10号）."""
+        number = f"（{self.doc_number}）" if self.doc_number else ""
+        return f"《{self.title}》{number}"
+
+    @property
     def region(self) -> str | None:
         """The most specific place the policy applies to (city, else province)."""
         return self.city or self.province
@@ -115,6 +121,12 @@ class Clause:
     def name(self) -> str:
         """Readable citation, e.g. 《日照市…行动方案》三、（一）2."""
         return f"《{self.doc.title}》{self.clause_path}"
+
+    @property
+    def reference(self) -> str:
+        """Title, 文号 and clause path, as a source line cites them."""
+        part = f"（第{self.part}部分）" if self.parts > 1 else ""
+        return f"{self.doc.reference}{self.clause_path}{part}"
 
     def indexed_text(self) -> str:
         """What is embedded and searched: title and heading chain give the clause its context."""
