@@ -27,9 +27,13 @@ _CONTENT = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Cut-offs below which the knowledge base is judged not to support an answer (calibrated on qa/dev.jsonl)."""
+    """Cut-offs below which the knowledge base is judged not to support an answer (calibrated on the sets in
+    qa/ with scripts/calibrate_refusal.py)."""
 
     min_support: float = 0.55
+    # A follow-up's answer must still be about what was asked before ("国家级的呢?" after a question on
+    # provincial incubators is not answered with a clause on national technology centres).
+    min_follow_up_context: float = 0.7
 
 
 def _status_note(clause: Clause, today: dt.date) -> str:
@@ -66,6 +70,12 @@ class Assistant:
         """How much of the question the best of the top three clauses speaks to (see ``assistant.support``)."""
         passages = [normalize(item.clause.indexed_text()) for item in evidence[:3]]
         return support_score(question_terms(question, skip), passages, self._texts())
+
+    def _follows(self, context: str, draft: Draft, skip: set[str]) -> bool:
+        """Whether the clause a follow-up's answer cites is about the question it follows."""
+        clause = normalize(draft.sources[0].indexed_text())
+        score = support_score(question_terms(context, skip), [clause], self._texts())
+        return supported(score, self.thresholds.min_follow_up_context)
 
     def _texts(self) -> list[str]:
         if getattr(self, "_texts_generation", None) != self.kb.generation.number:
@@ -176,6 +186,8 @@ class Assistant:
             draft = None
             if supported(self.support(text, evidence, skip), self.thresholds.min_support):
                 draft = generator.answer(replace(query, text=text), evidence)
+            if draft and draft.sources and query.context and not self._follows(query.context, draft, skip):
+                draft = None
             if draft and draft.sources:
                 drafts.append((label, draft))
             elif label:

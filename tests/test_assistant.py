@@ -69,6 +69,11 @@ def test_follow_ups_are_resolved_against_the_history(assistant):
     assert "20万元" in level.text
 
 
+def test_a_follow_up_the_knowledge_base_cannot_answer_is_refused_not_answered_off_topic(assistant):
+    _, national = ask_all(assistant, "吉林对新认定的省级科技企业孵化器补贴多少?", "国家级的呢?")
+    assert national.refused and not national.citations
+
+
 def test_each_conversation_keeps_its_own_history(assistant):
     jilin, chongqing = Conversation(), Conversation()
     assistant.ask("吉林省对专精特新企业的专利保险费有补助吗?", jilin)
