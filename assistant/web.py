@@ -143,7 +143,7 @@ class Page:
 
     def feedback_rows(self) -> list[list]:
         """Feedback for the admin table."""
-        return [[f.updated_at, "👍" if f.rating > 0 else "👎", f.question, f.comment, "，".join(f.clause_ids)]
+        return [[f.updated_at, "赞" if f.rating > 0 else "踩", f.question, f.comment, "，".join(f.clause_ids)]
                 for f in self.feedback.all()]
 
     def document_rows(self) -> list[list]:
