@@ -18,6 +18,7 @@ from assistant.prompts import REFUSAL, render
 from assistant.status import asks_date, asks_status, dates, explain, title_clause
 from assistant.support import question_terms, support_score, supported
 from assistant.types import Answer, Citation, Clause, Evidence, Query
+from index.gazetteer import Place
 from index.textnorm import has_cjk, is_traditional, to_simplified, to_traditional
 
 log = logging.getLogger(__name__)
@@ -119,12 +120,13 @@ class Assistant:
         if match.uncovered and not match.covered:
             return self._refuse(base, "region_not_covered")
         doc_filter = self._region_filter(region)
-        groups = [(place.name, ids) for place, ids in match.covered] if len(match.covered) > 1 else []
+        # A question naming several covered places is answered place by place.
+        groups: list[tuple[Place | None, tuple[str, ...] | None]] = list(match.covered) if len(match.covered) > 1 else []
         if not groups:
             ids = match.doc_ids or None
             if doc_filter is not None:
                 ids = tuple(set(ids or doc_filter) & set(doc_filter))
-            groups = [("", ids)]
+            groups = [(None, ids)]
         if asks_status(simplified) or asks_date(simplified):
             return self._status_answer(base, resolved, match.doc_ids, today, about_dates=asks_date(simplified))
         skip = {p.short for p, _ in match.covered} | {p.name for p, _ in match.covered} | {p.short for p in match.uncovered}
@@ -158,9 +160,7 @@ class Assistant:
         return self._compose(base, drafts, top + evidence, (), today, notes=about_dates)
 
     def _without_places(self, text: str) -> str:
-        for place in self.kb.regions.gazetteer.find(text):
-            text = text.replace(place.name, " ").replace(place.short, " ")
-        return text
+        return _strip_places(text, self.kb.regions.gazetteer.find(text))
 
     def _region_filter(self, region: str | None) -> tuple[str, ...] | None:
         if not region:
@@ -173,14 +173,12 @@ class Assistant:
     def _generate(self, generator: ExtractiveGenerator, base: dict, query: Query, groups, uncovered, skip: set[str], today: dt.date) -> Answer:
         drafts: list[tuple[str, Draft]] = []
         evidence_lists: list[list[Evidence]] = []
-        others = {name for name, _ in groups if name}
+        places = [place for place, _ in groups if place]
         missing: list[str] = []
-        for label, ids in groups:
+        for place, ids in groups:
+            label = place.name if place else ""
             # In a comparison, each region is searched without the other regions' names in the query.
-            text = query.text
-            for name in others - {label}:
-                place = next(p for p in self.kb.regions.gazetteer.find(name))
-                text = text.replace(place.name, "").replace(place.short, "")
+            text = _strip_places(query.text, [other for other in places if other != place])
             evidence = self.kb.search(text, self.settings.top_k, doc_ids=ids)
             evidence_lists.append(evidence)
             draft = None
@@ -249,6 +247,13 @@ class Assistant:
         if base["traditional"]:
             text = to_traditional(text)
         return Answer(text=text, refused=True, evidence=tuple(evidence or ()), reason=reason, **base)
+
+
+def _strip_places(text: str, places: list[Place]) -> str:
+    """The text without the names (full or short) of these places."""
+    for place in places:
+        text = text.replace(place.name, " ").replace(place.short, " ")
+    return text
 
 
 def _title_share(title: str, question: str) -> float:
