@@ -11,19 +11,10 @@ import re
 from dataclasses import dataclass, field, replace
 
 from index.clean import restore_cjk_punctuation
+from index.numbering import MARKERS
 from index.textnorm import to_simplified
 from index.types import Clause, PolicyDoc, content_hash
 
-_NUM = "一二三四五六七八九十百零〇"
-# (kind, level, pattern); a smaller level is higher in the hierarchy.
-_MARKERS: tuple[tuple[str, int, re.Pattern], ...] = (
-    ("chapter", 0, re.compile(rf"^第[{_NUM}]+章")),
-    ("section", 1, re.compile(rf"^第[{_NUM}]+节")),
-    ("article", 2, re.compile(rf"^第[{_NUM}]+条")),
-    ("l1", 3, re.compile(rf"^[{_NUM}]+、")),
-    ("l2", 4, re.compile(rf"^[（(][{_NUM}]+[）)]")),
-    ("l3", 5, re.compile(r"^(\d{1,2})[.．、](?!\d)")),
-)
 PREAMBLE = "前言"
 _FOLD_BELOW = 40  # a parent's own text shorter than this joins its children's heading chain
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?;])|(?<=\n)")
@@ -42,7 +33,7 @@ class _Node:
 
 
 def _match_marker(line: str) -> tuple[str, int, str] | None:
-    for kind, level, pattern in _MARKERS:
+    for kind, level, pattern in MARKERS:
         match = pattern.match(line)
         if match:
             if kind == "l3":

@@ -11,6 +11,7 @@ import html
 import re
 from dataclasses import dataclass, field
 
+from index.numbering import ANY_MARKER
 from index.textnorm import to_simplified
 
 DEFAULT_SPAM_PHRASES: tuple[str, ...] = ("搜狐体育直播",)
@@ -40,9 +41,7 @@ _DOCNO_VALUE = re.compile(r"〔\d{4}〕\d+[号號]")
 _ORG_VALUE = re.compile(r"(委员会|人民政府|办公厅|办公室|厅|局|委)$")
 _SCRAPER_LINE_NO = re.compile(r"^\d+:(?=\S)")
 # Pages that lost their line breaks keep the paragraphs' indentation (runs of spaces) and inline numbering.
-_LOST_BREAK = re.compile(
-    r"\s{2,}|\s+(?=(?:第[一二三四五六七八九十百]+[章条]|[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[）)]|\d{1,2}[.．、](?!\d)))"
-)
+_LOST_BREAK = re.compile(rf"\s{{2,}}|\s+(?={ANY_MARKER})")
 _LONG_LINE = 200
 # Encoding damage: a question mark or replacement character inside Chinese text (bytes decoded with the
 # wrong codec); a genuine question mark never sits inside a policy sentence.

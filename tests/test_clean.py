@@ -113,3 +113,14 @@ def test_every_policy_sentence_survives_cleaning(seed):
     assert len(sentences) > 20
     lost = [s for s in sentences if normalize_for_match(s) not in cleaned]
     assert lost == []
+
+
+def test_a_page_that_lost_its_line_breaks_is_split_at_indentation_and_numbering():
+    body = "为做好疫情防控工作，现通知如下。" * 20
+    run_on = f"关于做好防控工作的通知 {body}\u3000\u3000一、加强组织领导。 （二）落实责任。 3.做好保障。 第五条 本通知自发布之日起施行。"
+    lines = clean(run_on).text.split("\n")
+    assert lines[0].startswith("关于做好防控工作的通知 为做好") and lines[1:] == [
+        "一、加强组织领导。", "（二）落实责任。", "3.做好保障。", "第五条 本通知自发布之日起施行。",
+    ]
+    short = "一、短行 （二）不拆"
+    assert clean(short).text == short  # only long run-on lines are split
