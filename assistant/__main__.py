@@ -19,7 +19,9 @@ from index.errors import IndexingError
 def _ask(settings: Settings, args) -> int:
     from assistant.factory import make_assistant
 
-    answer = make_assistant(settings).ask(args.question, region=args.region)
+    statuses = tuple(args.status) if args.status else None
+    doc_ids = tuple(args.doc) if args.doc else None
+    answer = make_assistant(settings).ask(args.question, region=args.region, doc_ids=doc_ids, statuses=statuses)
     if args.json:
         print(json.dumps({"id": None, **answer.record()}, ensure_ascii=False, indent=2))
     else:
@@ -88,6 +90,9 @@ def main(argv: list[str] | None = None) -> int:
     ask.add_argument("question")
     ask.add_argument("--json", action="store_true", help="print the per-case object of qa/FORMAT.md")
     ask.add_argument("--region", help="only documents of this region (e.g. 吉林省)")
+    ask.add_argument("--doc", action="append", help="only this document id (repeatable; see python -m index list)")
+    ask.add_argument("--status", action="append", choices=["in_force", "period_ended", "draft_for_comment"],
+                     help="only documents with this status (repeatable)")
     sub.add_parser("chat", help="a conversation in the terminal")
     ev = sub.add_parser("eval", help="run a Q&A set (qa/FORMAT.md) and score it")
     ev.add_argument("--qa", required=True)

@@ -84,16 +84,18 @@ class Assistant:
             self._texts_generation = self.kb.generation.number
         return self._normalised
 
-    def ask(self, question: str, conversation: Conversation | None = None, region: str | None = None) -> Answer:
-        """Answer one message of a conversation (a new one if none is given)."""
+    def ask(self, question: str, conversation: Conversation | None = None, region: str | None = None,
+            doc_ids: tuple[str, ...] | None = None, statuses: tuple[str, ...] | None = None) -> Answer:
+        """Answer one message of a conversation (a new one if none is given), optionally only from the
+        documents of a region, the given documents, or documents of the given statuses."""
         started = time.perf_counter()
         conversation = conversation if conversation is not None else Conversation()
-        answer = self._answer(question, conversation, region)
+        answer = self._answer(question, conversation, self._doc_filter(region, doc_ids, statuses))
         answer = replace(answer, latency_ms=(time.perf_counter() - started) * 1000)
         conversation.turns.append(Turn(question, answer.resolved_question or question, answer))
         return answer
 
-    def _answer(self, question: str, conversation: Conversation, region: str | None) -> Answer:
+    def _answer(self, question: str, conversation: Conversation, doc_filter: tuple[str, ...] | None) -> Answer:
         today = self.settings.current_date()
         text = (question or "").strip()
         if not text:
@@ -119,7 +121,6 @@ class Assistant:
         match = self.kb.regions.match(resolved)
         if match.uncovered and not match.covered:
             return self._refuse(base, "region_not_covered")
-        doc_filter = self._region_filter(region)
         # A question naming several covered places is answered place by place.
         groups: list[tuple[Place | None, tuple[str, ...] | None]] = list(match.covered) if len(match.covered) > 1 else []
         if not groups:
@@ -162,13 +163,16 @@ class Assistant:
     def _without_places(self, text: str) -> str:
         return _strip_places(text, self.kb.regions.gazetteer.find(text))
 
-    def _region_filter(self, region: str | None) -> tuple[str, ...] | None:
-        if not region:
+    def _doc_filter(self, region: str | None, doc_ids, statuses) -> tuple[str, ...] | None:
+        """The documents a user's filters allow (None: all)."""
+        if not (region or doc_ids or statuses):
             return None
-        for name, ids in self.kb.regions.regions():
-            if name == region:
-                return ids
-        return ()
+        self.kb.reload()
+        allowed = self.kb.allowed(doc_ids, statuses)
+        allowed = {d.doc_id for d in self.kb.docs} if allowed is None else allowed
+        if region:
+            allowed &= set(next((ids for name, ids in self.kb.regions.regions() if name == region), ()))
+        return tuple(sorted(allowed))
 
     def _generate(self, generator: ExtractiveGenerator, base: dict, query: Query, groups, uncovered, skip: set[str], today: dt.date) -> Answer:
         drafts: list[tuple[str, Draft]] = []

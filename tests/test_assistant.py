@@ -116,9 +116,15 @@ def test_refusal_is_the_fixed_sentence_with_no_citations(assistant, question):
     assert answer.text.startswith(REFUSAL)
 
 
-def test_region_filter_restricts_the_documents(assistant):
+def test_region_document_and_status_filters_restrict_the_documents(assistant):
     answer = assistant.ask("专精特新企业融资有什么支持?", region="江门市")
     assert answer.citations and all(c.clause.doc.city == "江门市" for c in answer.citations)
+    in_force = assistant.ask("专精特新企业上市有什么支持?", statuses=("in_force",))
+    assert in_force.citations and all(c.clause.doc.status(in_force.today) == "in_force" for c in in_force.citations)
+    one_doc = assistant.ask("专精特新企业上市有什么支持?", doc_ids=("002_a47861c4acf66335",))
+    assert {c.clause.doc.doc_id for c in one_doc.citations} == {"002_a47861c4acf66335"}
+    nothing = assistant.ask("专精特新企业上市有什么支持?", region="江门市", statuses=("draft_for_comment",))
+    assert nothing.refused and not nothing.citations
 
 
 @pytest.mark.parametrize(
