@@ -198,6 +198,8 @@ def build_app(page: Page):
             send.click(page.respond, [question, chat, session, region], outputs)
             question.submit(page.respond, [question, chat, session, region], outputs)
             new.click(page.new_conversation, [session], [chat, sources, session, status, feedback_status])
+            # The chat's own clear button starts a new conversation too (the history must not linger).
+            chat.clear(page.new_conversation, [session], [chat, sources, session, status, feedback_status])
             thumbs_up.click(lambda c, s: page.rate(1, c, s), [comment, session], [feedback_status, comment])
             thumbs_down.click(lambda c, s: page.rate(-1, c, s), [comment, session], [feedback_status, comment])
 

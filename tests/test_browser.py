@@ -119,6 +119,10 @@ def test_follow_up_question(page):
     answer = ask(page, "最多补几年?")
     assert "3年" in answer and "二、（三）14" in answer
     shot(page, "02-follow-up")
+    # The chat's own clear button forgets the conversation: a follow-up then has nothing to follow.
+    page.locator('#chat button[aria-label="清空对话"]').click()
+    page.wait_for_function("() => document.querySelectorAll('#chat [data-testid=\"bot\"]').length == 0")
+    assert "未找到政策依据" in ask(page, "最多补几年?", expect_sources=False)  # with the history: 3年
 
 
 def test_traditional_question_is_answered_in_traditional(page):
