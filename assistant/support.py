@@ -40,12 +40,13 @@ def term_found(term: str, text: str) -> float:
 
 
 def support_score(terms: Mapping[str, float], passages: Sequence[str], corpus: Sequence[str]) -> float:
-    """The best passage's IDF-weighted share of the terms (0..1); IDF over the corpus of clause texts."""
+    """The best passage's IDF-weighted share of the terms (0..1); IDF over the corpus of clause texts (a term
+    occurs in a text when it stands there whole)."""
     if not terms or not passages:
         return 0.0
     n = len(corpus)
     idf = {
-        term: weight * math.log((n + 1) / (sum(term_found(term, text) >= 1.0 for text in corpus) + 0.5))
+        term: weight * math.log((n + 1) / (sum(term in text for text in corpus) + 0.5))
         for term, weight in terms.items()
     }
     total = sum(idf.values())
