@@ -15,7 +15,7 @@ from assistant.guard import screen
 from assistant.knowledge import KnowledgeBase
 from assistant.lexical import bigrams, normalize
 from assistant.prompts import REFUSAL, render
-from assistant.status import asks_date, asks_status, dates, explain, title_clause
+from assistant.status import asks_date, asks_status, dates, explain, note, title_clause
 from assistant.support import question_terms, support_score, supported
 from assistant.types import Answer, Citation, Clause, Evidence, Query
 from index.gazetteer import Place
@@ -37,16 +37,6 @@ class Thresholds:
     min_follow_up_context: float = 0.7
 
 
-def _status_note(clause: Clause, today: dt.date) -> str:
-    doc = clause.doc
-    status = doc.status(today)
-    if status == "draft_for_comment":
-        return render("status_draft", title=doc.title)
-    if status == "period_ended":
-        return render("status_ended", title=doc.title, period=str(doc.period), today=f"{today:%Y年%m月%d日}")
-    return ""
-
-
 def source_line(key: int, clause: Clause) -> str:
     """A numbered source: title, 文号 and clause path."""
     return f"[{key}] {clause.reference}"
@@ -60,29 +50,32 @@ class Assistant:
         self.settings = settings
         self.thresholds = thresholds or Thresholds()
         self._generator: ExtractiveGenerator | None = None
+        self._generation: int | None = None
+        self._normalised: list[str] = []  # the clauses' indexed texts, normalised for support, in clause order
 
     def refresh(self) -> ExtractiveGenerator:
-        """Pick up a newly published index generation; the generator is rebuilt with it."""
-        if self.kb.reload() or self._generator is None:
-            self._generator = ExtractiveGenerator([c.indexed_text() for c in self.kb.clauses])
+        """Pick up a newly published index generation; the generator and the support texts follow it."""
+        self.kb.reload()
+        # Compare generations rather than trust reload()'s answer: another caller may have reloaded first.
+        if self._generation != self.kb.generation.number:
+            self._generator = ExtractiveGenerator(self.kb.gram_df, len(self.kb.clauses))
+            self._normalised = [normalize(text) for text in self.kb.texts]
+            self._generation = self.kb.generation.number
         return self._generator
+
+    def _normalised_text(self, clause: Clause) -> str:
+        return self._normalised[self.kb.position[clause.clause_id]]
 
     def support(self, question: str, evidence: list[Evidence], skip: set[str]) -> float:
         """How much of the question the best of the top three clauses speaks to (see ``assistant.support``)."""
-        passages = [normalize(item.clause.indexed_text()) for item in evidence[:3]]
-        return support_score(question_terms(question, skip), passages, self._texts())
+        passages = [self._normalised_text(item.clause) for item in evidence[:3]]
+        return support_score(question_terms(question, skip), passages, self._normalised)
 
     def _follows(self, context: str, draft: Draft, skip: set[str]) -> bool:
         """Whether the clause a follow-up's answer cites is about the question it follows."""
-        clause = normalize(draft.sources[0].indexed_text())
-        score = support_score(question_terms(context, skip), [clause], self._texts())
+        clause = self._normalised_text(draft.sources[0])
+        score = support_score(question_terms(context, skip), [clause], self._normalised)
         return supported(score, self.thresholds.min_follow_up_context)
-
-    def _texts(self) -> list[str]:
-        if getattr(self, "_texts_generation", None) != self.kb.generation.number:
-            self._normalised = [normalize(c.indexed_text()) for c in self.kb.clauses]
-            self._texts_generation = self.kb.generation.number
-        return self._normalised
 
     def ask(self, question: str, conversation: Conversation | None = None, region: str | None = None,
             doc_ids: tuple[str, ...] | None = None, statuses: tuple[str, ...] | None = None) -> Answer:
@@ -231,7 +224,7 @@ class Assistant:
             lines.append(render("region_missing", region=place.name))
         for label in no_basis or []:
             lines.append(render("region_no_basis", region=label))
-        status_notes = [n for n in dict.fromkeys(_status_note(c.clause, today) for c in citations) if n] if notes else []
+        status_notes = [n for n in dict.fromkeys(note(c.clause.doc, today) for c in citations) if n] if notes else []
         sources = [source_line(c.key, c.clause) for c in citations]
         body = "\n".join(lines + status_notes + ["来源：", *sources])
         if base["notice"]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from assistant.lexical import bigrams, normalize, without_framing
@@ -82,13 +83,11 @@ class ExtractiveGenerator:
 
     name = "extractive"
 
-    def __init__(self, clause_texts: list[str], max_clauses: int = 4):
+    def __init__(self, gram_df: Mapping[str, int], clause_count: int, max_clauses: int = 4):
+        """``gram_df``: in how many clauses each character bigram occurs (the knowledge base counts them)."""
         self.max_clauses = max_clauses
-        self._df: dict[str, int] = {}
-        for text in clause_texts:
-            for gram in set(bigrams(text)):
-                self._df[gram] = self._df.get(gram, 0) + 1
-        self._n = max(len(clause_texts), 1)
+        self._df = gram_df
+        self._n = max(clause_count, 1)
 
     def idf(self, gram: str) -> float:
         """Inverse document frequency of a bigram over the knowledge base's clauses; 0 for a bigram no clause

@@ -69,10 +69,11 @@ class KnowledgeBase:
         self.position = {clause.clause_id: i for i, clause in enumerate(self.clauses)}
         self.docs = list(generation.docs)
         self.docs_by_id = {doc.doc_id: doc for doc in self.docs}
-        self.bm25 = BM25Index([clause.indexed_text() for clause in self.clauses])
+        self.texts = [clause.indexed_text() for clause in self.clauses]  # what is searched, in clause order
+        self.bm25 = BM25Index(self.texts)
         self.doc_bm25 = BM25Index([f"{doc.title}\n{doc.text}" for doc in self.docs])
         self.doc_position = {doc.doc_id: i for i, doc in enumerate(self.docs)}
-        self.grams = [frozenset(bigrams(clause.indexed_text())) for clause in self.clauses]
+        self.grams = [frozenset(bigrams(text)) for text in self.texts]
         self.gram_df: dict[str, int] = {}
         for grams in self.grams:
             for gram in grams:

@@ -56,6 +56,16 @@ def explain(doc: PolicyDoc, today: dt.date) -> str:
     return render("status_no_period", today=on)
 
 
+def note(doc: PolicyDoc, today: dt.date) -> str:
+    """The warning an answer quoting this document carries, if any (征求意见稿, expired period)."""
+    status = doc.status(today)
+    if status == "draft_for_comment":
+        return render("status_draft", title=doc.title)
+    if status == "period_ended":
+        return render("status_ended", title=doc.title, period=str(doc.period), today=f"{today:%Y年%m月%d日}")
+    return ""
+
+
 def title_clause(doc: PolicyDoc, clauses: list[Clause]) -> Clause | None:
     """The clause a status answer cites: the one naming the document's title (its first clause)."""
     own = [c for c in clauses if c.doc.doc_id == doc.doc_id]

@@ -48,3 +48,17 @@ def test_a_new_generation_is_picked_up(knowledge, settings, fake_embedder):
     assert knowledge.reload() and knowledge.generation.number == number + 1
     assert all(c.doc.doc_id != "001_a4e583752837a0be" for c in knowledge.clauses)
     assert knowledge.search("日照", 3)
+
+
+def test_the_assistant_follows_a_rebuild_even_when_a_filter_reloaded_first(knowledge, settings, fake_embedder):
+    from assistant.chain import Assistant
+
+    assistant = Assistant(knowledge, settings)
+    question = "吉林省对专精特新企业的专利保险费有补助吗?"
+    assert not assistant.ask(question).refused
+    for name in ("000_e612226a6a7e82f6.txt", "001_a4e583752837a0be.txt", "002_a47861c4acf66335.txt"):
+        (settings.corpus_dir / name).unlink()
+    build(settings, fake_embedder, progress=False)
+    answer = assistant.ask(question, region="吉林省")  # the region filter reloads the index before the chain
+    assert not answer.refused and answer.citations[0].clause.clause_path == "二、（三）14"
+    assert len(assistant._normalised) == len(knowledge.clauses)
