@@ -16,8 +16,9 @@ from assistant.knowledge import KnowledgeBase
 from assistant.lexical import bigrams, normalize
 from assistant.prompts import REFUSAL, render
 from assistant.status import asks_date, asks_status, dates, explain, note, title_clause
-from assistant.support import question_terms, support_score, supported
+from assistant.support import question_terms, split_terms, support_score, supported
 from assistant.types import Answer, Citation, Clause, Evidence, Query
+from assistant.vocabulary import TypoRepair, Vocabulary, default_vocabulary
 from index.gazetteer import Place
 from index.textnorm import has_cjk, is_traditional, to_simplified, to_traditional
 
@@ -31,7 +32,10 @@ class Thresholds:
     """Cut-offs below which the knowledge base is judged not to support an answer (calibrated on the sets in
     qa/ with scripts/calibrate_refusal.py)."""
 
-    min_support: float = 0.55
+    min_support: float = 0.62
+    # When lexical and dense retrieval both rank the same clause first, less of the question's wording needs
+    # to be found in it: two independent views agree on what it is about.
+    min_support_agreed: float = 0.42
     # A follow-up's answer must still be about what was asked before ("国家级的呢?" after a question on
     # provincial incubators is not answered with a clause on national technology centres).
     min_follow_up_context: float = 0.7
@@ -45,13 +49,17 @@ def source_line(key: int, clause: Clause) -> str:
 class Assistant:
     """Answers questions from the knowledge base; conversations are passed in, never shared."""
 
-    def __init__(self, knowledge: KnowledgeBase, settings, thresholds: Thresholds | None = None):
+    def __init__(self, knowledge: KnowledgeBase, settings, thresholds: Thresholds | None = None,
+                 vocabulary: Vocabulary | None = None):
         self.kb = knowledge
         self.settings = settings
         self.thresholds = thresholds or Thresholds()
         self._generator: ExtractiveGenerator | None = None
         self._generation: int | None = None
         self._normalised: list[str] = []  # the clauses' indexed texts, normalised for support, in clause order
+        self.vocabulary = vocabulary or default_vocabulary()
+        self._alternatives = self.vocabulary.alternatives()
+        self._typos = TypoRepair(())
 
     def refresh(self) -> ExtractiveGenerator:
         """Pick up a newly published index generation; the generator and the support texts follow it."""
@@ -60,6 +68,7 @@ class Assistant:
         if self._generation != self.kb.generation.number:
             self._generator = ExtractiveGenerator(self.kb.gram_df, len(self.kb.clauses))
             self._normalised = [normalize(text) for text in self.kb.texts]
+            self._typos = TypoRepair((w for w in self.kb.bm25.words() if len(w) >= 3), self._normalised)
             self._generation = self.kb.generation.number
         return self._generator
 
@@ -69,12 +78,24 @@ class Assistant:
     def support(self, question: str, evidence: list[Evidence], skip: set[str]) -> float:
         """How much of the question the best of the top three clauses speaks to (see ``assistant.support``)."""
         passages = [self._normalised_text(item.clause) for item in evidence[:3]]
-        return support_score(question_terms(question, skip), passages, self._normalised)
+        terms, optional = split_terms(question, skip, self.vocabulary)
+        return support_score(terms, passages, self._normalised, self._alternatives, optional)
+
+    def _threshold(self, evidence: list[Evidence]) -> float:
+        """The support an answer needs: less when lexical and dense retrieval agree on the best clause."""
+        if evidence and all(
+            evidence[0].scores.get(system, 0.0) > 0
+            and evidence[0].scores.get(system, 0.0) >= max(e.scores.get(system, 0.0) for e in evidence)
+            for system in ("bm25", "dense")
+        ):
+            return self.thresholds.min_support_agreed
+        return self.thresholds.min_support
 
     def _follows(self, context: str, draft: Draft, skip: set[str]) -> bool:
         """Whether the clause a follow-up's answer cites is about the question it follows."""
         clause = self._normalised_text(draft.sources[0])
-        score = support_score(question_terms(context, skip), [clause], self._normalised)
+        terms = question_terms(context, skip, self.vocabulary)
+        score = support_score(terms, [clause], self._normalised, self._alternatives)
         return supported(score, self.thresholds.min_follow_up_context)
 
     def ask(self, question: str, conversation: Conversation | None = None, region: str | None = None,
@@ -102,8 +123,8 @@ class Assistant:
         if has_cjk(text):
             conversation.traditional = is_traditional(text)
         traditional = conversation.traditional
-        simplified = to_simplified(text)
         generator = self.refresh()
+        simplified = self._typos.repair(to_simplified(text))
         resolution = resolve(simplified, conversation.last_resolved(), self.kb.regions.gazetteer)
         resolved = resolution.text
         base = dict(question=question, resolved_question=resolved, traditional=traditional, notice=notice, today=today)
@@ -153,6 +174,11 @@ class Assistant:
         top = [Evidence(c, 1.0, i + 1) for i, c in enumerate(c for _, d in drafts for c in d.sources)]
         return self._compose(base, drafts, top + evidence, (), today, notes=about_dates)
 
+    def _search_text(self, text: str) -> str:
+        """What is searched for a question: its words and the policy terms its everyday words stand for."""
+        extra = self.vocabulary.expansions(normalize(text))
+        return f"{text} {' '.join(extra)}" if extra else text
+
     def _without_places(self, text: str) -> str:
         return _strip_places(text, self.kb.regions.gazetteer.find(text))
 
@@ -176,10 +202,10 @@ class Assistant:
             label = place.name if place else ""
             # In a comparison, each region is searched without the other regions' names in the query.
             text = _strip_places(query.text, [other for other in places if other != place])
-            evidence = self.kb.search(text, self.settings.top_k, doc_ids=ids)
+            evidence = self.kb.search(self._search_text(text), self.settings.top_k, doc_ids=ids)
             evidence_lists.append(evidence)
             draft = None
-            if supported(self.support(text, evidence, skip), self.thresholds.min_support):
+            if supported(self.support(text, evidence, skip), self._threshold(evidence)):
                 draft = generator.answer(replace(query, text=text), evidence)
             if draft and draft.sources and query.context and not self._follows(query.context, draft, skip):
                 draft = None

@@ -16,12 +16,16 @@ DOMAIN_WORDS = ("专精特新", "小巨人", "瞪羚", "单项冠军", "独角�
 STOPWORDS = frozenset(
     "的 了 和 与 及 或 等 对 在 为 是 有 吗 呢 吧 啊 呀 么 哪些 哪个 什么 多少 怎么 怎样 如何 是否 可以 能 能否 会 "
     "一 个 这 那 那么 还 也 都 就 要 给 被 把 从 向 到 于 以 之 其 该 各 我 我们 你 您 他 它 请问 请 一下 一些 "
-    "有没有 没有 不 吧 呢 嘛 哦 啥 几 里 中 上 下 时 后 前".split()
+    "有没有 没有 不 吧 呢 嘛 哦 啥 几 里 中 上 下 时 后 前 人家 咱们 俺们 这边 那边 这块 那块".split()
 )
 # Words that frame a question rather than say what it is about; they do not count towards support.
 FRAMING_WORDS = frozenset(
     "计划 政策 规定 相关 有关 方面 具体 情况 内容 要求 几个 几家 几年 几户 多少 怎么 怎样 如何 什么 哪些 现在 目前 "
-    "可以 能够 能否 是否 需要 应该 请问 一下 咨询 了解 分别 哪里 享受".split()
+    "可以 能够 能否 是否 需要 应该 请问 一下 咨询 了解 分别 哪里 享受 "
+    # How people frame a question in everyday words: they ask, they do not say what about.
+    "够不够 算不算 能不能 有没有 行不行 可不可以 是不是 出不出 给不给 管不管 还有没有 有无 咋办 怎么办 "
+    "哪几个 哪几种 听说 想问 问问 请教 打听 麻烦 谢谢 具体点 详细 详细点 一点 东西 时候 地方 情况下 "
+    "文件".split()
 )
 _FRAMING = re.compile("|".join(sorted(FRAMING_WORDS, key=len, reverse=True)))
 _TOKEN_OK = re.compile(r"[\u4e00-\u9fffA-Za-z0-9%.+]")
@@ -33,8 +37,12 @@ def _jieba():
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
-    for word in DOMAIN_WORDS:
-        jieba.add_word(word, tag="n")
+    from assistant.vocabulary import default_vocabulary
+
+    # The policy terms of the vocabulary stay whole, so that the support judgment sees them as one word.
+    for word in (*DOMAIN_WORDS, *sorted(default_vocabulary().policy_terms())):
+        if not jieba.dt.FREQ.get(word):
+            jieba.add_word(word, tag="n")
     return jieba
 
 
@@ -53,8 +61,8 @@ def words(text: str) -> list[str]:
 
 # Parts of speech that never say what a question is about (pronouns, adverbs, conjunctions, particles …);
 # verbs say less than nouns ("享受", "设在" frame the question, "公租房" is its subject).
-_FUNCTION_POS = ("r", "d", "c", "p", "u", "y", "e", "o", "q", "f", "x", "w")
-VERB_WEIGHT = 0.5
+_FUNCTION_POS = ("r", "d", "c", "p", "u", "y", "e", "o", "q", "f", "x", "w", "t", "z")
+VERB_WEIGHT = 0.5  # verbs and adjectives
 
 
 def content_terms(text: str) -> dict[str, float]:
@@ -69,7 +77,7 @@ def content_terms(text: str) -> dict[str, float]:
             continue
         if flag.startswith(_FUNCTION_POS) or (flag.startswith("m") and not re.search(r"\d", word)):
             continue
-        terms[word] = max(terms.get(word, 0.0), VERB_WEIGHT if flag == "v" else 1.0)
+        terms[word] = max(terms.get(word, 0.0), VERB_WEIGHT if flag in ("v", "vd", "a", "ad", "vi", "i", "l") else 1.0)
     return terms
 
 
@@ -116,6 +124,10 @@ class BM25Index:
         self._bm25 = bm25s.BM25(k1=k1, b=b)
         corpus = [tokenize(text) or ["<empty>"] for text in texts]
         self._bm25.index(corpus, show_progress=False)
+
+    def words(self) -> list[str]:
+        """The words (not bigrams) of the indexed texts."""
+        return [token for token in self._bm25.vocab_dict if not token.startswith("#")]
 
     def scores(self, query: str) -> np.ndarray:
         """One BM25 score per indexed text (0 where nothing matches)."""

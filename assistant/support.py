@@ -1,5 +1,11 @@
-"""Whether the knowledge base supports an answer: how much of the question the best retrieved clauses
-speak to. Pure functions of the question's terms and the texts, so the cut-off is testable by tables."""
+"""Whether the knowledge base supports an answer: how much of what the question asks the best retrieved clauses
+speak to. Pure functions of the question's terms and the texts, so the cut-off is testable by tables.
+
+People describe themselves before they ask ("我们是吉林一家会计师事务所，…省里对服务费用有补助吗?"): words of a
+sentence that only says who the asker is weigh less than the words of the sentence that asks. Everyday words
+are first put in the policies' terms (``assistant.vocabulary``), and a word the knowledge base has never seen
+weighs no more than a rare word it has: it may be the subject the knowledge base lacks, or only the asker's
+own way of saying it."""
 
 from __future__ import annotations
 
@@ -7,22 +13,58 @@ import math
 import re
 from collections.abc import Collection, Mapping, Sequence
 
-from assistant.lexical import FRAMING_WORDS, bigrams, content_terms, subwords
+from assistant.lexical import FRAMING_WORDS, bigrams, content_terms, normalize, subwords
 from index.textnorm import has_cjk
 
 _YEAR = re.compile(r"\d{4}年?")
+_SEGMENT = re.compile(r"[^，,。；;！!？?\n：:]+[，,。；;！!？?\n：:]*")
+# A sentence that says who or what the asker is, rather than what is asked.
+_ABOUT_ASKER = re.compile(r"^(我们|我司|我公司|本公司|我方|我是|我家|咱们|他们|她们|公司|企业情况|窗口有|有企业|有家企业|老板说)")
+_ASKS = re.compile(r"[吗呢么？?]|有没有|能不能|可不可以|是否|多少|几[个家年项次]|哪|什么|啥|怎么|怎样|如何|咋|够不够|算不算|行不行|给不给|出不出|有无")
+# A word no clause contains: a verb or an adjective ("挺快", "买不起") counts like a word two clauses contain, it
+# is mostly the asker's way of saying things; a noun of the asking sentence ("环评", "公积金") names a subject,
+# and a subject no clause names is the strongest sign that the knowledge base does not answer.
+UNSEEN_DOCUMENT_FREQUENCY = 2.0
+UNSEEN_SUBJECT_DOCUMENT_FREQUENCY = 0.3
+# What answers is said in one place: the best stretch of WINDOW_SENTENCES sentences weighs WINDOW_SHARE.
+WINDOW_SHARE = 0.5
+WINDOW_SENTENCES = 2
 
 
-def question_terms(question: str, skip: Collection[str] = ()) -> dict[str, float]:
+def segments(question: str) -> list[tuple[str, bool]]:
+    """The question's sentences, each with whether it only describes the asker (when another one asks)."""
+    parts = [m.group(0) for m in _SEGMENT.finditer(question) if m.group(0).strip()]
+    asking = [bool(_ASKS.search(p)) for p in parts]
+    if not any(asking):
+        return [(p, False) for p in parts]
+    return [(p, bool(_ABOUT_ASKER.match(p.strip())) and not asks) for p, asks in zip(parts, asking, strict=True)]
+
+
+def question_terms(question: str, skip: Collection[str] = (), vocabulary=None) -> dict[str, float]:
     """The question's content words with weights, without place names (``skip``), framing words and years
-    ("那江门呢?" after a question about Rizhao's 2025 goals asks about Jiangmen's)."""
-    terms = {
-        word: weight for word, weight in content_terms(question).items()
-        if word not in skip and word not in FRAMING_WORDS and not _YEAR.fullmatch(word)
-    }
+    ("那江门呢?" after a question about Rizhao's 2025 goals asks about Jiangmen's); everyday words in the
+    vocabulary's policy terms."""
+    return split_terms(question, skip, vocabulary)[0]
+
+
+def split_terms(question: str, skip: Collection[str] = (), vocabulary=None) -> tuple[dict[str, float], set[str]]:
+    """The question's terms (see ``question_terms``) and those of them that only describe the asker: a clause
+    need not name them, but one that does is the more likely answer."""
+    text = normalize(question)
+    if vocabulary is not None:
+        text = vocabulary.rewrite(text)
+    terms: dict[str, float] = {}
+    asked: set[str] = set()
+    for part, background in segments(text):
+        for word, weight in content_terms(part).items():
+            if word in skip or word in FRAMING_WORDS or _YEAR.fullmatch(word):
+                continue
+            terms[word] = max(terms.get(word, 0.0), weight)
+            if not background:
+                asked.add(word)
     if any(has_cjk(t) for t in terms):  # a mixed-language question: its Chinese words say what it asks
         terms = {t: w for t, w in terms.items() if has_cjk(t) or any(ch.isdigit() for ch in t)}
-    return terms
+    return terms, set(terms) - asked
 
 
 def term_found(term: str, text: str) -> float:
@@ -39,20 +81,51 @@ def term_found(term: str, text: str) -> float:
     return 0.5 if len(parts) > 1 and all(p in text for p in parts) else 0.0
 
 
-def support_score(terms: Mapping[str, float], passages: Sequence[str], corpus: Sequence[str]) -> float:
+def support_score(
+    terms: Mapping[str, float],
+    passages: Sequence[str],
+    corpus: Sequence[str],
+    alternatives: Mapping[str, Sequence[str]] | None = None,
+    optional: Collection[str] = (),
+) -> float:
     """The best passage's IDF-weighted share of the terms (0..1); IDF over the corpus of clause texts (a term
-    occurs in a text when it stands there whole)."""
+    occurs in a text when it, or one of its ``alternatives`` policy terms, stands there whole). An ``optional``
+    term (one that describes the asker) counts where it is found and is not missed where it is not."""
     if not terms or not passages:
         return 0.0
+    alternatives = alternatives or {}
+    forms = {term: tuple(dict.fromkeys((term, *alternatives.get(term, ())))) for term in terms}
     n = len(corpus)
-    idf = {
-        term: weight * math.log((n + 1) / (sum(term in text for text in corpus) + 0.5))
-        for term, weight in terms.items()
-    }
-    total = sum(idf.values())
-    if total <= 0:
-        return 0.0
-    return max(sum(idf[t] * term_found(t, passage) for t in terms) / total for passage in passages)
+    idf = {}
+    for term, weight in terms.items():
+        df = sum(any(form in text for form in forms[term]) for text in corpus) or (
+            UNSEEN_SUBJECT_DOCUMENT_FREQUENCY if weight >= 1.0 else UNSEEN_DOCUMENT_FREQUENCY
+        )
+        idf[term] = weight * max(math.log((n + 1) / (df + 0.5)), 0.0)
+    required = sum(w for t, w in idf.items() if t not in optional)
+
+    def share(text: str) -> float:
+        found = {t: max(term_found(form, text) for form in forms[t]) for t in terms}
+        total = required + sum(idf[t] * found[t] for t in optional if t in idf)
+        return sum(idf[t] * found[t] for t in terms) / total if total > 0 else 0.0
+
+    # What answers is said in one place: the passage as a whole and its best stretch of two sentences count
+    # alike (the words of 价格扣除 scattered over a long clause are not an answer about 价格扣除).
+    return max(
+        (1 - WINDOW_SHARE) * share(p) + WINDOW_SHARE * max(share(w) for w in windows(p, WINDOW_SENTENCES))
+        for p in passages
+    )
+
+
+_SENTENCE_END = re.compile(r"(?<=[。；;！!？?\n])")
+
+
+def windows(passage: str, size: int = 2) -> list[str]:
+    """Stretches of ``size`` consecutive sentences of a passage (the passage itself if it is shorter)."""
+    sentences = [s for s in _SENTENCE_END.split(passage) if s.strip()]
+    if len(sentences) <= size:
+        return [passage]
+    return ["".join(sentences[i : i + size]) for i in range(len(sentences) - size + 1)]
 
 
 def supported(score: float, threshold: float) -> bool:
