@@ -10,7 +10,7 @@ from pathlib import Path
 
 from index.catalog import load_catalog
 from index.clauses import split_clauses
-from index.documents import DocReport, read_document
+from index.documents import DocReport, doc_ids_for, read_document
 from index.embeddings import Embedder
 from index.errors import DocumentError
 from index.gazetteer import default_gazetteer
@@ -45,9 +45,11 @@ def read_corpus(settings) -> tuple[list[PolicyDoc], list[DocReport], list[Docume
     catalog = load_catalog(settings.resolved_catalog())
     gazetteer = default_gazetteer()
     docs, reports, skipped = [], [], []
-    for path in corpus_files(Path(settings.corpus_dir)):
+    paths = corpus_files(Path(settings.corpus_dir))
+    doc_ids = doc_ids_for(paths)
+    for path in paths:
         try:
-            doc, report = read_document(path, catalog, gazetteer)
+            doc, report = read_document(path, catalog, gazetteer, doc_ids[path])
         except DocumentError as exc:
             log.warning("skipped %s", exc)
             skipped.append(exc)

@@ -133,3 +133,36 @@ def test_build_killed_midway_leaves_previous_index_whole(settings, fake_embedder
     result = build(settings, HashingEmbedder(), progress=False)
     assert len(result.generation.docs) == 6
     assert 0 < result.embedded < len(result.generation.clauses) - baseline
+
+
+def test_files_with_the_same_name_stem_get_distinct_doc_ids(tmp_path, fake_embedder):
+    from assistant.settings import Settings
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    policy = "关于支持中小企业发展的通知\n一、对首次认定的企业最高补助35万元。\n二、对再次认定的企业补助10万元。\n"
+    (corpus / "通知.txt").write_text(policy, encoding="utf-8")
+    (corpus / "通知.md").write_text(policy.replace("35万元", "40万元"), encoding="utf-8")
+    settings = Settings(corpus_dir=corpus, data_dir=tmp_path / "data")
+    result = build(settings, fake_embedder, progress=False)
+    ids = {doc.source: doc.doc_id for doc in result.generation.docs}
+    assert set(ids) == {"通知.txt", "通知.md"}
+    assert ids["通知.md"] == "通知" and ids["通知.txt"].startswith("通知-") and ids["通知.txt"] != "通知"
+    assert chroma_count(settings) == len(result.generation.clauses) == 6
+    again = build(settings, HashingEmbedder(), progress=False)
+    assert again.unchanged and {d.source: d.doc_id for d in again.generation.docs} == ids
+
+
+def test_doc_ids_keep_the_stem_for_the_first_and_suffix_the_others():
+    from pathlib import Path
+
+    from index.documents import doc_ids_for
+
+    paths = [Path("a.md"), Path("a.txt"), Path("b.txt"), Path("通知.docx"), Path("通知.pdf")]
+    ids = doc_ids_for(paths)
+    assert len(set(ids.values())) == len(paths)
+    assert ids[Path("a.md")] == "a" and ids[Path("b.txt")] == "b" and ids[Path("通知.docx")] == "通知"
+    assert ids[Path("a.txt")].startswith("a-") and ids[Path("通知.pdf")].startswith("通知-")
+    assert doc_ids_for(paths) == ids
+    lookalike = Path(ids[Path("a.txt")] + ".txt")  # a file whose own stem is the suffixed id
+    assert len(set(doc_ids_for([Path("a.md"), Path("a.txt"), lookalike]).values())) == 3
