@@ -12,8 +12,8 @@ from pathlib import Path
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from assistant.settings import Settings
-from index.errors import IndexingError
+from assistant.settings import Settings, load_settings
+from index.errors import PolicyQAError
 
 
 def _ask(settings: Settings, args) -> int:
@@ -105,11 +105,11 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument("--limit", type=int, help="only the first N queries (smoke runs)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    settings = Settings()
     handlers = {"ask": _ask, "chat": _chat, "eval": _eval, "bench-retrieval": _bench}
     try:
+        settings = load_settings()
         return handlers[args.command](settings, args)
-    except IndexingError as exc:
+    except PolicyQAError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from index.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,6 +43,13 @@ class Settings(BaseSettings):
     admin_token: str | None = Field(None, description="Token that opens the admin view; unset = admin view off.")
     max_question_chars: int = Field(2000, description="Longer questions are cut to this length, with a notice.")
 
+    @field_validator("data_dir", "corpus_dir")
+    @classmethod
+    def _a_folder(cls, path: Path) -> Path:
+        if path.exists() and not path.is_dir():
+            raise ValueError("is a file, not a directory")
+        return path
+
     def resolved_catalog(self) -> Path:
         """The catalog file in use."""
         return self.catalog_path or self.corpus_dir / "catalog.yaml"
@@ -48,3 +57,19 @@ class Settings(BaseSettings):
     def current_date(self) -> dt.date:
         """The date against which policy periods are judged."""
         return self.today or dt.date.today()
+
+
+def load_settings(**overrides) -> Settings:
+    """The settings from the environment (and ``overrides``); a bad value is a ConfigError naming its variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(_describe(error) for error in exc.errors())
+        raise ConfigError(f"invalid setting: {problems}") from None
+
+
+def _describe(error: dict) -> str:
+    """One validation problem as ``POLICYQA_TODAY='not-a-date': Input should be a valid date``."""
+    field_name = str(error["loc"][0]) if error.get("loc") else "?"
+    message = error["msg"].removeprefix("Value error, ")
+    return f"POLICYQA_{field_name.upper()}='{error.get('input')}': {message}"

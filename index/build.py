@@ -12,7 +12,7 @@ from index.catalog import load_catalog
 from index.clauses import split_clauses
 from index.documents import DocReport, doc_ids_for, read_document
 from index.embeddings import Embedder
-from index.errors import DocumentError
+from index.errors import ConfigError, DocumentError
 from index.gazetteer import default_gazetteer
 from index.loaders import corpus_files
 from index.store import Generation, IndexStore
@@ -42,10 +42,13 @@ def index_dir(settings) -> Path:
 
 def read_corpus(settings) -> tuple[list[PolicyDoc], list[DocReport], list[DocumentError]]:
     """Every readable document of the corpus; unreadable ones are reported, never fatal."""
+    corpus = Path(settings.corpus_dir)
+    if not corpus.is_dir():
+        raise ConfigError(f"corpus folder not found: {corpus} (set POLICYQA_CORPUS_DIR)")
     catalog = load_catalog(settings.resolved_catalog())
     gazetteer = default_gazetteer()
     docs, reports, skipped = [], [], []
-    paths = corpus_files(Path(settings.corpus_dir))
+    paths = corpus_files(corpus)
     doc_ids = doc_ids_for(paths)
     for path in paths:
         try:
