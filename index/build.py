@@ -12,7 +12,7 @@ from index.catalog import load_catalog
 from index.clauses import split_clauses
 from index.documents import DocReport, doc_ids_for, read_document
 from index.embeddings import Embedder
-from index.errors import ConfigError, DocumentError
+from index.errors import ConfigError, DocumentError, EmptyCorpusError
 from index.gazetteer import default_gazetteer
 from index.loaders import corpus_files
 from index.store import Generation, IndexStore
@@ -83,8 +83,10 @@ def build(settings, embedder: Embedder, progress: bool = True) -> BuildResult:
     docs, reports, skipped = read_corpus(settings)
     clauses = [clause for doc in docs for clause in split_clauses(doc, settings.clause_max_chars)]
     store = IndexStore(index_dir(settings))
-    fingerprint = _fingerprint(embedder.name, clauses, docs, skipped)
     current = store.current()
+    if not clauses:
+        raise EmptyCorpusError(_nothing_to_index(Path(settings.corpus_dir), skipped, current))
+    fingerprint = _fingerprint(embedder.name, clauses, docs, skipped)
     if current is not None and current.fingerprint == fingerprint:
         return BuildResult(current, reports, skipped, seconds=time.perf_counter() - started, unchanged=True)
 
@@ -106,6 +108,14 @@ def build(settings, embedder: Embedder, progress: bool = True) -> BuildResult:
         embedded=len(todo), embedded_chars=sum(len(c.indexed_text()) for c in todo),
         embed_seconds=embed_seconds, seconds=time.perf_counter() - started,
     )
+
+
+def _nothing_to_index(corpus: Path, skipped: list[DocumentError], current: Generation | None) -> str:
+    """One line for a build that has nothing to publish: why, and which index stays in use."""
+    reasons = "; ".join(str(error) for error in skipped[:3]) + ("; …" if len(skipped) > 3 else "")
+    found = f"{len(skipped)} files, none readable ({reasons})" if skipped else "no documents"
+    kept = f"the current index (generation {current.number}) is kept" if current else "no index was published"
+    return f"nothing to index in {corpus}: {found}; {kept}"
 
 
 def _embed(cache, embedder: Embedder, todo: list[Clause], batch_size: int, progress: bool) -> None:

@@ -30,3 +30,7 @@ class DocumentError(IndexingError):
 
 class IndexMissingError(IndexingError):
     """No index has been built yet in the data directory."""
+
+
+class EmptyCorpusError(IndexingError):
+    """The corpus yields no document at all (empty, or every file unreadable): nothing is published."""

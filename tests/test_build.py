@@ -166,3 +166,43 @@ def test_doc_ids_keep_the_stem_for_the_first_and_suffix_the_others():
     assert doc_ids_for(paths) == ids
     lookalike = Path(ids[Path("a.txt")] + ".txt")  # a file whose own stem is the suffixed id
     assert len(set(doc_ids_for([Path("a.md"), Path("a.txt"), lookalike]).values())) == 3
+
+
+@pytest.mark.parametrize("emptied", ["removed", "unreadable"])
+def test_a_corpus_with_nothing_to_index_never_replaces_the_current_index(settings, fake_embedder, emptied):
+    from index.errors import EmptyCorpusError
+
+    first = build(settings, fake_embedder, progress=False)
+    for path in settings.corpus_dir.glob("*.txt"):
+        if emptied == "removed":
+            path.unlink()
+        else:
+            path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00")
+    with pytest.raises(EmptyCorpusError, match="nothing to index") as caught:
+        build(settings, HashingEmbedder(), progress=False)
+    assert f"generation {first.generation.number}" in str(caught.value)
+    still = current(settings)
+    assert still.number == first.generation.number and len(still.docs) == 5
+    assert chroma_count(settings) == len(first.generation.clauses)
+
+
+def test_a_first_build_of_an_empty_corpus_publishes_nothing(settings, fake_embedder):
+    from index.errors import EmptyCorpusError
+
+    for path in settings.corpus_dir.glob("*.txt"):
+        path.unlink()
+    with pytest.raises(EmptyCorpusError):
+        build(settings, fake_embedder, progress=False)
+    assert IndexStore(index_dir(settings)).current() is None
+
+
+def test_the_build_command_refuses_an_empty_corpus_in_one_line(settings, monkeypatch, capsys):
+    from index.__main__ import main
+
+    for path in settings.corpus_dir.glob("*.txt"):
+        path.unlink()
+    monkeypatch.setenv("POLICYQA_CORPUS_DIR", str(settings.corpus_dir))
+    monkeypatch.setenv("POLICYQA_DATA_DIR", str(settings.data_dir))
+    assert main(["build", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: nothing to index") and "\n" not in err
