@@ -15,6 +15,7 @@ from index.embeddings import Embedder
 from index.errors import ConfigError, DocumentError, EmptyCorpusError
 from index.gazetteer import default_gazetteer
 from index.loaders import corpus_files
+from index.lock import build_lock
 from index.store import Generation, IndexStore
 from index.types import Clause, PolicyDoc
 
@@ -78,11 +79,17 @@ def _fingerprint(embedder_name: str, clauses: list[Clause], docs: list[PolicyDoc
 
 
 def build(settings, embedder: Embedder, progress: bool = True) -> BuildResult:
-    """Build or update the index; unchanged clauses reuse their cached vectors."""
+    """Build or update the index; unchanged clauses reuse their cached vectors. One build at a time: another
+    build of the same index directory raises BuildLockedError."""
+    store = IndexStore(index_dir(settings))
+    with build_lock(store.root):
+        return _build(settings, store, embedder, progress)
+
+
+def _build(settings, store: IndexStore, embedder: Embedder, progress: bool) -> BuildResult:
     started = time.perf_counter()
     docs, reports, skipped = read_corpus(settings)
     clauses = [clause for doc in docs for clause in split_clauses(doc, settings.clause_max_chars)]
-    store = IndexStore(index_dir(settings))
     current = store.current()
     if not clauses:
         raise EmptyCorpusError(_nothing_to_index(Path(settings.corpus_dir), skipped, current))

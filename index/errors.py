@@ -34,3 +34,7 @@ class IndexMissingError(IndexingError):
 
 class EmptyCorpusError(IndexingError):
     """The corpus yields no document at all (empty, or every file unreadable): nothing is published."""
+
+
+class BuildLockedError(IndexingError):
+    """Another build holds the index directory's build lock."""

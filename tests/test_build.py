@@ -206,3 +206,40 @@ def test_the_build_command_refuses_an_empty_corpus_in_one_line(settings, monkeyp
     assert main(["build", "--quiet"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: nothing to index") and "\n" not in err
+
+
+def test_a_second_build_while_one_is_running_is_refused_and_the_first_completes(settings):
+    import threading
+
+    from index.errors import BuildLockedError
+
+    slow = HashingEmbedder(delay=0.3)
+    outcome = {}
+    first = threading.Thread(target=lambda: outcome.update(result=build(settings, slow, progress=False)))
+    first.start()
+    deadline = time.time() + 30
+    while slow.calls == 0 and time.time() < deadline:  # the first build is embedding, so it holds the lock
+        time.sleep(0.02)
+    with pytest.raises(BuildLockedError, match="another build is running"):
+        build(settings, HashingEmbedder(), progress=False)
+    first.join(timeout=120)
+    assert outcome["result"].generation.number == 1 and current(settings).number == 1
+    assert chroma_count(settings) == len(outcome["result"].generation.clauses)
+    again = build(settings, HashingEmbedder(), progress=False)  # the lock is released once the build ends
+    assert again.unchanged
+
+
+def test_the_admin_reindex_button_shows_a_refused_build_as_a_message():
+    from types import SimpleNamespace
+
+    from assistant.web import Page, Session
+    from index.errors import BuildLockedError
+
+    def refused():
+        raise BuildLockedError("another build is running on data/index (pid 1); try again when it has finished")
+
+    kb = SimpleNamespace(generation=SimpleNamespace(clause_counts=dict), docs=[])
+    page = Page(SimpleNamespace(kb=kb, refresh=lambda: None), feedback=None, settings=None, reindex=refused)
+    page.settings = SimpleNamespace(current_date=lambda: None)
+    message, rows = page.reindex(Session(admin=True))
+    assert "索引未更新" in message and "another build is running" in message and rows == []
