@@ -14,6 +14,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from assistant.settings import Settings, load_settings
 from index.errors import PolicyQAError
+from index.types import STATUS_LABELS
 
 
 def _ask(settings: Settings, args) -> int:
@@ -91,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     ask.add_argument("--json", action="store_true", help="print the per-case object of qa/FORMAT.md")
     ask.add_argument("--region", help="only documents of this region (e.g. 吉林省)")
     ask.add_argument("--doc", action="append", help="only this document id (repeatable; see python -m index list)")
-    ask.add_argument("--status", action="append", choices=["in_force", "period_ended", "draft_for_comment"],
+    ask.add_argument("--status", action="append", choices=list(STATUS_LABELS),
                      help="only documents with this status (repeatable)")
     sub.add_parser("chat", help="a conversation in the terminal")
     ev = sub.add_parser("eval", help="run a Q&A set (qa/FORMAT.md) and score it")
