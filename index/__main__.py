@@ -21,7 +21,7 @@ def _build(settings: Settings, args) -> int:
     from index.build import build, index_dir
     from index.embeddings import make_embedder
 
-    result = build(settings, make_embedder(settings), progress=not args.quiet)
+    result = build(settings, make_embedder(settings), progress=not args.quiet, notify=lambda line: print(line, flush=True))
     for report in result.reports:
         removed = ", ".join(f"{rule} ×{count}" for rule, count in report.removed.items()) or "nothing"
         print(f"{report.source}: removed {removed}")

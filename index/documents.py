@@ -55,11 +55,18 @@ def doc_ids_for(paths: list[Path]) -> dict[Path, str]:
 
 
 def read_document(
-    path: Path, catalog: Catalog, gazetteer: Gazetteer, doc_id: str | None = None
+    path: Path, catalog: Catalog, gazetteer: Gazetteer, doc_id: str | None = None, max_chars: int | None = None
 ) -> tuple[PolicyDoc, DocReport]:
-    """Read and clean one file; raises DocumentError when it holds no usable policy text. ``doc_id``: the id
-    :func:`doc_ids_for` gave the file among its corpus (default: its name stem)."""
+    """Read and clean one file; raises DocumentError when it holds no usable policy text or more than
+    ``max_chars`` characters. ``doc_id``: the id :func:`doc_ids_for` gave the file among its corpus (default:
+    its name stem)."""
     raw = load(path)
+    if max_chars is not None and len(raw) > max_chars:
+        raise DocumentError(
+            path.name,
+            f"{len(raw):,} characters, over the budget of {max_chars:,} per document "
+            "(POLICYQA_MAX_DOCUMENT_CHARS); split it into its parts or raise the budget",
+        )
     entry = catalog.entry(path.name)
     damage_found = find_damage(raw)
     defects: list[str] = []

@@ -243,3 +243,36 @@ def test_the_admin_reindex_button_shows_a_refused_build_as_a_message():
     page.settings = SimpleNamespace(current_date=lambda: None)
     message, rows = page.reindex(Session(admin=True))
     assert "索引未更新" in message and "another build is running" in message and rows == []
+
+
+def test_a_document_over_the_size_budget_is_skipped_with_its_reason(settings, fake_embedder):
+    huge = settings.corpus_dir / "huge.txt"
+    huge.write_text("关于支持中小企业发展的通知\n" + "对首次认定的企业给予补助。\n" * 30_000, encoding="utf-8")
+    settings.max_document_chars = 300_000
+    result = build(settings, fake_embedder, progress=False)
+    assert [e.source for e in result.skipped] == ["huge.txt"]
+    reason = result.skipped[0].reason
+    assert "characters" in reason and "300,000" in reason and "POLICYQA_MAX_DOCUMENT_CHARS" in reason
+    assert len(result.generation.docs) == 5 and result.generation.skipped[0]["source"] == "huge.txt"
+
+
+def test_a_long_embedding_run_is_announced_with_an_estimate_first(settings, fake_embedder):
+    for name in ("cn_sme_promotion_law_2017.txt", "beijing_sme_promotion_regulation_2020.txt"):
+        (settings.corpus_dir / name).write_text((ROOT / "tests" / "data" / name).read_text(encoding="utf-8"))
+    said: list[str] = []
+    result = build(settings, fake_embedder, progress=False, notify=said.append)
+    assert result.embedded > 200
+    assert len(said) == 1 and f"{result.embedded} clauses to embed" in said[0] and "estimated" in said[0]
+    assert fake_embedder.calls > 0  # announced before, not instead of, the run
+    said.clear()
+    (settings.corpus_dir / "law.md").write_text("中小企业促进法\n第一条 为了改善中小企业经营环境，制定本法。\n")
+    build(settings, HashingEmbedder(), progress=False, notify=said.append)
+    assert said == []  # a short run is not announced
+
+
+def test_embedding_estimate_is_conservative():
+    from index.build import embedding_estimate
+
+    assert embedding_estimate(200) is None
+    line = embedding_estimate(1000)
+    assert "1000 clauses to embed" in line and "500 s" in line
