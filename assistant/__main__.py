@@ -12,8 +12,9 @@ from pathlib import Path
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from assistant.settings import Settings
-from index.errors import IndexingError
+from assistant.settings import Settings, load_settings
+from index.errors import PolicyQAError
+from index.types import STATUS_LABELS
 
 
 def _ask(settings: Settings, args) -> int:
@@ -91,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     ask.add_argument("--json", action="store_true", help="print the per-case object of qa/FORMAT.md")
     ask.add_argument("--region", help="only documents of this region (e.g. 吉林省)")
     ask.add_argument("--doc", action="append", help="only this document id (repeatable; see python -m index list)")
-    ask.add_argument("--status", action="append", choices=["in_force", "period_ended", "draft_for_comment"],
+    ask.add_argument("--status", action="append", choices=list(STATUS_LABELS),
                      help="only documents with this status (repeatable)")
     sub.add_parser("chat", help="a conversation in the terminal")
     ev = sub.add_parser("eval", help="run a Q&A set (qa/FORMAT.md) and score it")
@@ -105,11 +106,11 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument("--limit", type=int, help="only the first N queries (smoke runs)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    settings = Settings()
     handlers = {"ask": _ask, "chat": _chat, "eval": _eval, "bench-retrieval": _bench}
     try:
+        settings = load_settings()
         return handlers[args.command](settings, args)
-    except IndexingError as exc:
+    except PolicyQAError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

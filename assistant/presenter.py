@@ -96,6 +96,6 @@ PAGE_CSS = """
 .source-head{font-weight:600}.source-key{color:#0b5cad}.source-meta,.source-headings{color:#57606a;font-size:0.85em;margin:4px 0}
 .source-text{line-height:1.6}.source-text mark{background:#fff3a3;padding:0 1px}
 .badge{display:inline-block;font-size:0.75em;padding:1px 8px;border-radius:10px;margin-left:6px;color:#fff}
-.badge-in_force{background:#1a7f37}.badge-period_ended{background:#8c959f}.badge-draft_for_comment{background:#bf8700}
+.badge-in_force{background:#1a7f37}.badge-not_yet_in_force{background:#0969da}.badge-period_ended{background:#8c959f}.badge-draft_for_comment{background:#bf8700}
 .sources-empty{color:#57606a}.refusal-note{border-left:4px solid #8c959f;padding-left:8px}
 """

@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from index.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,6 +34,11 @@ class Settings(BaseSettings):
     st_passage_prefix: str = Field("", description="Prefix added to passages for the sentence-transformers backend.")
     embed_batch_size: int = Field(16, description="Texts per embedding call while indexing.")
     clause_max_chars: int = Field(500, description="Longer clauses are split at sentence ends into parts.")
+    max_document_chars: int = Field(
+        300_000,
+        description="A document with more characters than this is skipped, with the reason in the build report "
+        "(about 600 clauses; 300,000 characters take minutes to embed on two cores, 20 MB would take hours).",
+    )
     today: dt.date | None = Field(
         None, description="Date used to compute policy status (default: the real today). For tests and audits."
     )
@@ -41,6 +48,13 @@ class Settings(BaseSettings):
     admin_token: str | None = Field(None, description="Token that opens the admin view; unset = admin view off.")
     max_question_chars: int = Field(2000, description="Longer questions are cut to this length, with a notice.")
 
+    @field_validator("data_dir", "corpus_dir")
+    @classmethod
+    def _a_folder(cls, path: Path) -> Path:
+        if path.exists() and not path.is_dir():
+            raise ValueError("is a file, not a directory")
+        return path
+
     def resolved_catalog(self) -> Path:
         """The catalog file in use."""
         return self.catalog_path or self.corpus_dir / "catalog.yaml"
@@ -48,3 +62,19 @@ class Settings(BaseSettings):
     def current_date(self) -> dt.date:
         """The date against which policy periods are judged."""
         return self.today or dt.date.today()
+
+
+def load_settings(**overrides) -> Settings:
+    """The settings from the environment (and ``overrides``); a bad value is a ConfigError naming its variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(_describe(error) for error in exc.errors())
+        raise ConfigError(f"invalid setting: {problems}") from None
+
+
+def _describe(error: dict) -> str:
+    """One validation problem as ``POLICYQA_TODAY='not-a-date': Input should be a valid date``."""
+    field_name = str(error["loc"][0]) if error.get("loc") else "?"
+    message = error["msg"].removeprefix("Value error, ")
+    return f"POLICYQA_{field_name.upper()}='{error.get('input')}': {message}"

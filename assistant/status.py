@@ -51,18 +51,23 @@ def explain(doc: PolicyDoc, today: dt.date) -> str:
         return render("status_is_draft", published=published)
     if status == "period_ended":
         return render("status_is_ended", period=str(doc.period), today=on)
+    if status == "not_yet_in_force":
+        return render("status_is_not_yet", period=str(doc.period), today=on, start=doc.period.start)
     if doc.period:
         return render("status_in_period", period=str(doc.period), today=on)
     return render("status_no_period", today=on)
 
 
 def note(doc: PolicyDoc, today: dt.date) -> str:
-    """The warning an answer quoting this document carries, if any (征求意见稿, expired period)."""
+    """The warning an answer quoting this document carries, if any (征求意见稿, period not begun or ended)."""
     status = doc.status(today)
+    on = f"{today:%Y年%m月%d日}"
     if status == "draft_for_comment":
         return render("status_draft", title=doc.title)
+    if status == "not_yet_in_force":
+        return render("status_not_yet", title=doc.title, period=str(doc.period), today=on, start=doc.period.start)
     if status == "period_ended":
-        return render("status_ended", title=doc.title, period=str(doc.period), today=f"{today:%Y年%m月%d日}")
+        return render("status_ended", title=doc.title, period=str(doc.period), today=on)
     return ""
 
 

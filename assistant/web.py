@@ -22,6 +22,7 @@ from assistant.presenter import (
     user_message,
 )
 from assistant.types import STATUS_LABELS, Answer
+from index.errors import PolicyQAError
 
 log = logging.getLogger(__name__)
 ALL_REGIONS = "全部地区"
@@ -161,7 +162,11 @@ class Page:
         if self.reindex_fn is None:
             return "重新索引不可用。", self.document_rows()
         with self._lock:
-            summary = self.reindex_fn()
+            try:
+                summary = self.reindex_fn()
+            except PolicyQAError as exc:  # e.g. another build is running, or the corpus has nothing to index
+                log.warning("re-index refused: %s", exc)
+                return f"索引未更新：{exc}", self.document_rows()
             self.assistant.refresh()
         return summary, self.document_rows()
 

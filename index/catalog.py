@@ -64,13 +64,23 @@ def _check_override(source: str, key: str, value: object) -> object:
     return value
 
 
+class _CatalogLoader(yaml.SafeLoader):
+    """Safe YAML that leaves dates as text, so a bad one is reported with its document and field."""
+
+
+_CatalogLoader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def load_catalog(path: Path) -> Catalog:
     """Read the catalog; a missing file is an empty catalog, a malformed one a CatalogError."""
     if not path.exists():
         return Catalog()
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_CatalogLoader) or {}
+    except (yaml.YAMLError, ValueError) as exc:
         raise CatalogError(f"catalog {path}: not valid YAML ({exc})") from exc
     if not isinstance(data, dict):
         raise CatalogError(f"catalog {path}: expected a mapping at the top level")

@@ -1,4 +1,5 @@
-"""Cleaning: strip portal chrome, tag debris and injected spam from scraped policy text, keep every policy sentence.
+"""Cleaning: strip portal chrome (navigation, breadcrumbs, share bars, previous/next links, widgets, footers), tag
+debris and injected spam from scraped policy text, keep every policy sentence.
 
 ``clean`` is a pure function of the raw text; it returns the cleaned text, what it removed (rule by rule, for
 the build log), the page's header fields (metadata the portal printed around the document) and the encoding
@@ -18,7 +19,8 @@ DEFAULT_SPAM_PHRASES: tuple[str, ...] = ("搜狐体育直播",)
 
 _TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(?:\s[^<>]*)?/?>")
 _BULLET = re.compile(r"^[\s•·●▪◆■□]+")
-# Whole lines of portal navigation, widgets and footers (matched on the simplified line).
+# Whole lines of portal navigation, breadcrumbs, share bars, previous/next links, widgets and footers (matched on
+# the simplified line).
 _JUNK_LINES: dict[str, re.Pattern] = {
     "portal navigation": re.compile(
         r"^(欢迎来到.*平台!?|免费注册|会员登[陆录]|政策检索[:：]?|政策所辖[:：]?|不限|政策云端服务.*|在线答疑|政策申报|"
@@ -27,8 +29,12 @@ _JUNK_LINES: dict[str, re.Pattern] = {
     ),
     "page widget": re.compile(
         r"^(QQ|客服|微信|扫码|热线|电话|云端|顶部|扫码咨询微信客服|官方客户服务热线|微信扫码关注|开启云端服务|"
-        r"\d{3} \d{3} \d{4}|浏览量[:：]?\s*\d*|字体[:：]?|扫一扫在手机打开当前页|打印(本页)?|关闭(窗口)?|【?[大中小]】?)$"
+        r"\d{3} \d{3} \d{4}|浏览量[:：]?\s*\d*|字体[:：]?|扫一扫在手机打开当前页|打印(本页)?|关闭(窗口)?|【?[大中小]】?|"
+        r"(【(打印本页|打印|关闭窗口|关闭|收藏本页|收藏|返回顶部)】\s*)+)$"
     ),
+    "breadcrumb": re.compile(r"^((当前|您的|你的|您现在的|你现在的|所在)位置\s*[:：].*|首页\s*(>|＞|»|›|→|/|-+>).*)$"),
+    "share bar": re.compile(r"^(分享(到|至)\s*[:：]?.*|((微信|微博|新浪微博|腾讯微博|QQ空间|QQ好友|朋友圈|豆瓣|人人网)\s*){2,})$"),
+    "previous/next links": re.compile(r"^((上一篇|下一篇|上一条|下一条)\s*[:：].*|上一篇|下一篇)$"),
     "site footer": re.compile(r"^(.{0,20}公网安备\s*\d+.*|您即将离开.{0,30}|.{0,10}ICP备\s*\d+.*|版权所有.*)$"),
 }
 # Header fields portals print around a document: key, then value on the same line or the next.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,9 +36,37 @@ def doc_id_for(path: Path) -> str:
     return path.stem
 
 
-def read_document(path: Path, catalog: Catalog, gazetteer: Gazetteer) -> tuple[PolicyDoc, DocReport]:
-    """Read and clean one file; raises DocumentError when it holds no usable policy text."""
+def doc_ids_for(paths: list[Path]) -> dict[Path, str]:
+    """Unique document ids for the files of a corpus, in the given order: the first file with a name stem keeps
+    the stem (通知.docx → 通知); another with the same stem gets a short suffix derived from its file name
+    (通知.pdf → 通知-1a2b3c), so the same files always get the same ids."""
+    ids: dict[Path, str] = {}
+    taken: set[str] = set()
+    for path in paths:
+        doc_id = doc_id_for(path)
+        digest = hashlib.sha256(path.name.encode("utf-8")).hexdigest()
+        length = 6
+        while doc_id in taken:
+            doc_id = f"{doc_id_for(path)}-{digest[:length]}"
+            length += 2
+        taken.add(doc_id)
+        ids[path] = doc_id
+    return ids
+
+
+def read_document(
+    path: Path, catalog: Catalog, gazetteer: Gazetteer, doc_id: str | None = None, max_chars: int | None = None
+) -> tuple[PolicyDoc, DocReport]:
+    """Read and clean one file; raises DocumentError when it holds no usable policy text or more than
+    ``max_chars`` characters. ``doc_id``: the id :func:`doc_ids_for` gave the file among its corpus (default:
+    its name stem)."""
     raw = load(path)
+    if max_chars is not None and len(raw) > max_chars:
+        raise DocumentError(
+            path.name,
+            f"{len(raw):,} characters, over the budget of {max_chars:,} per document "
+            "(POLICYQA_MAX_DOCUMENT_CHARS); split it into its parts or raise the budget",
+        )
     entry = catalog.entry(path.name)
     damage_found = find_damage(raw)
     defects: list[str] = []
@@ -73,7 +102,7 @@ def read_document(path: Path, catalog: Catalog, gazetteer: Gazetteer) -> tuple[P
     for key, value in entry.overrides.items():
         fields[key] = Period(*value) if key == "period" and value else value
     doc = PolicyDoc(
-        doc_id=doc_id_for(path),
+        doc_id=doc_id or doc_id_for(path),
         source=path.name,
         text=text,
         content_hash=content_hash(raw + repr(sorted(entry.overrides.items())) + repr(entry.fixes)),

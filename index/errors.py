@@ -1,8 +1,22 @@
-"""The few named errors of the indexing pipeline."""
+"""The product's few named errors. Each is raised where it is detected and turned into one plain line at the edge
+(the command lines print ``error: …`` and exit with code 2)."""
 
 
-class IndexingError(Exception):
+class PolicyQAError(Exception):
     """Base class: a problem the user can act on."""
+
+
+class ConfigError(PolicyQAError):
+    """A setting or the setup is wrong: a bad ``POLICYQA_*`` value, a missing corpus folder, a data directory
+    that is a file."""
+
+
+class CatalogError(ConfigError):
+    """The metadata catalog is malformed."""
+
+
+class IndexingError(PolicyQAError):
+    """Building or opening the index failed in a way the user can act on."""
 
 
 class DocumentError(IndexingError):
@@ -14,9 +28,13 @@ class DocumentError(IndexingError):
         self.reason = reason
 
 
-class CatalogError(IndexingError):
-    """The metadata catalog is malformed."""
-
-
 class IndexMissingError(IndexingError):
     """No index has been built yet in the data directory."""
+
+
+class EmptyCorpusError(IndexingError):
+    """The corpus yields no document at all (empty, or every file unreadable): nothing is published."""
+
+
+class BuildLockedError(IndexingError):
+    """Another build holds the index directory's build lock."""

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.errors import IndexMissingError
+from index.errors import ConfigError, IndexMissingError
 from index.types import Clause, PolicyDoc, doc_from_dict, doc_to_dict
 
 log = logging.getLogger(__name__)
@@ -116,7 +116,10 @@ class IndexStore:
 
     def __init__(self, root: Path):
         self.root = Path(root)
-        self.root.mkdir(parents=True, exist_ok=True)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"cannot use {self.root} as the index directory: {exc.strerror} (see POLICYQA_DATA_DIR)") from exc
         self._client = None
 
     @property

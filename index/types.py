@@ -7,10 +7,11 @@ import hashlib
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
-Status = Literal["draft_for_comment", "in_force", "period_ended"]
+Status = Literal["draft_for_comment", "not_yet_in_force", "in_force", "period_ended"]
 
 STATUS_LABELS: dict[str, str] = {
     "draft_for_comment": "征求意见稿",
+    "not_yet_in_force": "未到实施期",
     "in_force": "有效",
     "period_ended": "实施期已届满",
 }
@@ -65,9 +66,12 @@ class PolicyDoc:
         return self.city or self.province
 
     def status(self, today: dt.date) -> Status:
-        """Status as of ``today``: never frozen at build time."""
+        """Status as of ``today``: never frozen at build time. A period covers whole years: 2022—2025 runs
+        from 2022-01-01 to 2025-12-31."""
         if self.draft:
             return "draft_for_comment"
+        if self.period and today < dt.date(self.period.start, 1, 1):
+            return "not_yet_in_force"
         if self.period and today > dt.date(self.period.end, 12, 31):
             return "period_ended"
         return "in_force"

@@ -133,3 +133,146 @@ def test_build_killed_midway_leaves_previous_index_whole(settings, fake_embedder
     result = build(settings, HashingEmbedder(), progress=False)
     assert len(result.generation.docs) == 6
     assert 0 < result.embedded < len(result.generation.clauses) - baseline
+
+
+def test_files_with_the_same_name_stem_get_distinct_doc_ids(tmp_path, fake_embedder):
+    from assistant.settings import Settings
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    policy = "关于支持中小企业发展的通知\n一、对首次认定的企业最高补助35万元。\n二、对再次认定的企业补助10万元。\n"
+    (corpus / "通知.txt").write_text(policy, encoding="utf-8")
+    (corpus / "通知.md").write_text(policy.replace("35万元", "40万元"), encoding="utf-8")
+    settings = Settings(corpus_dir=corpus, data_dir=tmp_path / "data")
+    result = build(settings, fake_embedder, progress=False)
+    ids = {doc.source: doc.doc_id for doc in result.generation.docs}
+    assert set(ids) == {"通知.txt", "通知.md"}
+    assert ids["通知.md"] == "通知" and ids["通知.txt"].startswith("通知-") and ids["通知.txt"] != "通知"
+    assert chroma_count(settings) == len(result.generation.clauses) == 6
+    again = build(settings, HashingEmbedder(), progress=False)
+    assert again.unchanged and {d.source: d.doc_id for d in again.generation.docs} == ids
+
+
+def test_doc_ids_keep_the_stem_for_the_first_and_suffix_the_others():
+    from pathlib import Path
+
+    from index.documents import doc_ids_for
+
+    paths = [Path("a.md"), Path("a.txt"), Path("b.txt"), Path("通知.docx"), Path("通知.pdf")]
+    ids = doc_ids_for(paths)
+    assert len(set(ids.values())) == len(paths)
+    assert ids[Path("a.md")] == "a" and ids[Path("b.txt")] == "b" and ids[Path("通知.docx")] == "通知"
+    assert ids[Path("a.txt")].startswith("a-") and ids[Path("通知.pdf")].startswith("通知-")
+    assert doc_ids_for(paths) == ids
+    lookalike = Path(ids[Path("a.txt")] + ".txt")  # a file whose own stem is the suffixed id
+    assert len(set(doc_ids_for([Path("a.md"), Path("a.txt"), lookalike]).values())) == 3
+
+
+@pytest.mark.parametrize("emptied", ["removed", "unreadable"])
+def test_a_corpus_with_nothing_to_index_never_replaces_the_current_index(settings, fake_embedder, emptied):
+    from index.errors import EmptyCorpusError
+
+    first = build(settings, fake_embedder, progress=False)
+    for path in settings.corpus_dir.glob("*.txt"):
+        if emptied == "removed":
+            path.unlink()
+        else:
+            path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00")
+    with pytest.raises(EmptyCorpusError, match="nothing to index") as caught:
+        build(settings, HashingEmbedder(), progress=False)
+    assert f"generation {first.generation.number}" in str(caught.value)
+    still = current(settings)
+    assert still.number == first.generation.number and len(still.docs) == 5
+    assert chroma_count(settings) == len(first.generation.clauses)
+
+
+def test_a_first_build_of_an_empty_corpus_publishes_nothing(settings, fake_embedder):
+    from index.errors import EmptyCorpusError
+
+    for path in settings.corpus_dir.glob("*.txt"):
+        path.unlink()
+    with pytest.raises(EmptyCorpusError):
+        build(settings, fake_embedder, progress=False)
+    assert IndexStore(index_dir(settings)).current() is None
+
+
+def test_the_build_command_refuses_an_empty_corpus_in_one_line(settings, monkeypatch, capsys):
+    from index.__main__ import main
+
+    for path in settings.corpus_dir.glob("*.txt"):
+        path.unlink()
+    monkeypatch.setenv("POLICYQA_CORPUS_DIR", str(settings.corpus_dir))
+    monkeypatch.setenv("POLICYQA_DATA_DIR", str(settings.data_dir))
+    assert main(["build", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: nothing to index") and "\n" not in err
+
+
+def test_a_second_build_while_one_is_running_is_refused_and_the_first_completes(settings):
+    import threading
+
+    from index.errors import BuildLockedError
+
+    slow = HashingEmbedder(delay=0.3)
+    outcome = {}
+    first = threading.Thread(target=lambda: outcome.update(result=build(settings, slow, progress=False)))
+    first.start()
+    deadline = time.time() + 30
+    while slow.calls == 0 and time.time() < deadline:  # the first build is embedding, so it holds the lock
+        time.sleep(0.02)
+    with pytest.raises(BuildLockedError, match="another build is running"):
+        build(settings, HashingEmbedder(), progress=False)
+    first.join(timeout=120)
+    assert outcome["result"].generation.number == 1 and current(settings).number == 1
+    assert chroma_count(settings) == len(outcome["result"].generation.clauses)
+    again = build(settings, HashingEmbedder(), progress=False)  # the lock is released once the build ends
+    assert again.unchanged
+
+
+def test_the_admin_reindex_button_shows_a_refused_build_as_a_message():
+    from types import SimpleNamespace
+
+    from assistant.web import Page, Session
+    from index.errors import BuildLockedError
+
+    def refused():
+        raise BuildLockedError("another build is running on data/index (pid 1); try again when it has finished")
+
+    kb = SimpleNamespace(generation=SimpleNamespace(clause_counts=dict), docs=[])
+    page = Page(SimpleNamespace(kb=kb, refresh=lambda: None), feedback=None, settings=None, reindex=refused)
+    page.settings = SimpleNamespace(current_date=lambda: None)
+    message, rows = page.reindex(Session(admin=True))
+    assert "索引未更新" in message and "another build is running" in message and rows == []
+
+
+def test_a_document_over_the_size_budget_is_skipped_with_its_reason(settings, fake_embedder):
+    huge = settings.corpus_dir / "huge.txt"
+    huge.write_text("关于支持中小企业发展的通知\n" + "对首次认定的企业给予补助。\n" * 30_000, encoding="utf-8")
+    settings.max_document_chars = 300_000
+    result = build(settings, fake_embedder, progress=False)
+    assert [e.source for e in result.skipped] == ["huge.txt"]
+    reason = result.skipped[0].reason
+    assert "characters" in reason and "300,000" in reason and "POLICYQA_MAX_DOCUMENT_CHARS" in reason
+    assert len(result.generation.docs) == 5 and result.generation.skipped[0]["source"] == "huge.txt"
+
+
+def test_a_long_embedding_run_is_announced_with_an_estimate_first(settings, fake_embedder):
+    for name in ("cn_sme_promotion_law_2017.txt", "beijing_sme_promotion_regulation_2020.txt"):
+        (settings.corpus_dir / name).write_text((ROOT / "tests" / "data" / name).read_text(encoding="utf-8"))
+    said: list[str] = []
+    result = build(settings, fake_embedder, progress=False, notify=said.append)
+    assert result.embedded > 200
+    assert len(said) == 1 and f"{result.embedded} clauses to embed" in said[0] and "estimated" in said[0]
+    assert fake_embedder.calls > 0  # announced before, not instead of, the run
+    said.clear()
+    (settings.corpus_dir / "law.md").write_text("中小企业促进法\n第一条 为了改善中小企业经营环境，制定本法。\n")
+    build(settings, HashingEmbedder(), progress=False, notify=said.append)
+    assert said == []  # a short run is not announced
+
+
+def test_embedding_estimate_is_conservative():
+    from index.build import embedding_estimate
+
+    assert embedding_estimate(200) is None
+    line = embedding_estimate(1000)
+    assert "1000 clauses to embed" in line and "500 s" in line

@@ -155,3 +155,67 @@ def test_restarted_numbering_still_gives_unique_clause_ids():
     assert len(ids) == len(set(ids))
     assert [c.clause_path for c in clauses].count("一、") == 2
     assert ids[-1].endswith(":一、@2")
+
+
+def _notice(*lines):
+    from dataclasses import replace
+
+    return replace(doc(RIZHAO), text="\n".join(("关于支持中小企业发展的若干措施", *lines)), traditional=False)
+
+
+@pytest.mark.parametrize(
+    ("lines", "item"),
+    [
+        (("一、支持政策", "（一）对首次认定的企业最高补助35万元。", "（二）对再次认定的企业补助10万元。"),
+         "（一）对首次认定的企业最高补助35万元。"),
+        (("一、支持政策", "1. 对获评省级示范的企业给予奖励。", "2. 对获评国家级示范的企业给予奖励。"),
+         "1. 对获评省级示范的企业给予奖励。"),
+        (("一、对新认定的高新技术企业一次性奖励10万元。", "二、对复审通过的企业一次性奖励5万元。"),
+         "一、对新认定的高新技术企业一次性奖励10万元。"),
+        (("一、申报材料", "1.营业执照副本复印件；", "2.经办人身份证件；"), "1.营业执照副本复印件；"),
+        (("一、对新认定的高新技术企业一次性奖励10万元。", "（一）申报条件", "在本市注册满一年的企业。"),
+         "一、对新认定的高新技术企业一次性奖励10万元。"),
+        (("一、支持疫情防控物资供应 对生产防控重点物资的企业，主管税务机关要加快审核进度，尽快办理退税。",),
+         "对生产防控重点物资的企业，主管税务机关要加快审核进度，尽快办理退税。"),
+    ],
+)
+def test_a_numbered_item_that_is_a_sentence_is_quotable_clause_text(lines, item):
+    from assistant.extractive import sentences_of
+
+    clauses = split_clauses(_notice(*lines), 500)
+    holding = [c for c in clauses if item in c.text]
+    assert holding, [c.text for c in clauses]
+    assert any(item in sentence for c in holding for sentence in sentences_of(c))
+
+
+def test_a_title_like_numbered_line_stays_a_heading_not_a_quotable_sentence():
+    from assistant.extractive import sentences_of
+
+    clauses = split_clauses(_notice("一、总体要求", "（一）指导思想。", "坚持稳中求进，支持企业创新发展。",
+                                    "二、支持疫情防控物资供应 对生产防控重点物资的企业，尽快办理退税。"), 500)
+    first = by_path(clauses, "一、（一）")[0]
+    assert first.headings == ("一、总体要求", "（一）指导思想")
+    assert sentences_of(first) == ["坚持稳中求进，支持企业创新发展。"]
+    assert by_path(clauses, "二、")[0].headings == ("二、支持疫情防控物资供应",)
+    assert not by_path(clauses, "一、")  # a title with children folds into their heading chain
+
+
+@pytest.mark.parametrize(
+    ("line", "alone", "heading", "carries_text"),
+    [
+        ("一、总体要求", False, "一、总体要求", False),
+        ("一、总体要求", True, "一、总体要求", False),
+        ("(一)指导思想。", False, "（一）指导思想", False),
+        ("(一)指导思想。", True, "（一）", True),
+        ("（一）对首次认定的企业最高补助35万元。", False, "（一）", True),
+        ("2.实行激励奖补政策。对新认定的企业给予奖励。", False, "2.实行激励奖补政策", True),
+        ("1.营业执照副本复印件；", False, "1.", True),
+        ("十二、如何申报缴税？ 答：登录电子税务局办理。", False, "十二、如何申报缴税？", True),
+        ("3.《财政部 国家税务总局关于企业资产损失税前扣除政策的通知》（财税〔2009〕57号）", True,
+         "3.《财政部 国家税务总局关于企业资产损…", True),
+    ],
+)
+def test_item_line_tells_titles_from_provisions(line, alone, heading, carries_text):
+    from index.clauses import _match_marker, item_line
+
+    assert item_line(line, _match_marker(line)[3], alone) == (heading, carries_text)

@@ -124,3 +124,26 @@ def test_a_page_that_lost_its_line_breaks_is_split_at_indentation_and_numbering(
     ]
     short = "一、短行 （二）不拆"
     assert clean(short).text == short  # only long run-on lines are split
+
+
+def test_breadcrumbs_share_bars_and_pager_links_of_a_page_are_removed():
+    from dataclasses import replace
+
+    from assistant.extractive import sentences_of
+    from index.clauses import split_clauses
+    from index.loaders import load
+    from tests.conftest import TEST_DATA
+    from tests.test_metadata import doc
+
+    cleaned = clean(load(TEST_DATA / "portal_page.html"))
+    chrome = ["当前位置", "首页", "政策文件 >", "分享", "微信", "微博", "QQ空间", "打印本页", "关闭窗口", "上一篇", "下一篇",
+              "春节期间安全生产", "工业发展规划"]
+    assert [junk for junk in chrome if junk in cleaned.text] == []
+    for sentence in ("为支持中小企业健康发展，结合本市实际，制定以下措施。", "（一）对首次认定的专精特新企业最高补助35万元。",
+                     "二、本措施自印发之日起施行。"):
+        assert sentence in cleaned.text
+    rules = {r.rule for r in cleaned.removed}
+    assert {"breadcrumb", "share bar", "previous/next links"} <= rules
+    clauses = split_clauses(replace(doc(RIZHAO), text=cleaned.text, traditional=False), 500)
+    last = clauses[-1]
+    assert last.text == "二、本措施自印发之日起施行。" and sentences_of(last) == [last.text]

@@ -68,6 +68,19 @@ def test_status_is_computed_from_the_date_asked_not_frozen():
     assert doc(CHONGQING_DRAFT).status(dt.date(2030, 1, 1)) == "draft_for_comment"
 
 
+def test_a_policy_is_not_yet_in_force_before_its_period_starts():
+    from index.types import STATUS_LABELS
+
+    rizhao = doc(RIZHAO)  # 2022—2025
+    assert rizhao.status(dt.date(1900, 1, 1)) == "not_yet_in_force"
+    assert rizhao.status(dt.date(2021, 12, 31)) == "not_yet_in_force"
+    assert rizhao.status(dt.date(2022, 1, 1)) == "in_force"
+    assert doc(CHONGQING_DRAFT).status(dt.date(1900, 1, 1)) == "draft_for_comment"
+    assert doc(JILIN).status(dt.date(1900, 1, 1)) == "in_force"  # no period: nothing says when it starts
+    assert STATUS_LABELS["not_yet_in_force"] == "未到实施期"
+    assert rizhao.metadata(dt.date(2021, 6, 1))["status"] == "not_yet_in_force"
+
+
 def test_truncated_source_is_reported_as_a_defect():
     assert any("mid-sentence" in d for d in doc(RIZHAO).defects)
     assert doc(CHONGQING_TECH).defects == ()

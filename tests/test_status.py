@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from assistant.status import asks_date, asks_status, dates, explain
+from assistant.status import asks_date, asks_status, dates, explain, note
 from tests.test_clean import CHONGQING_DRAFT, CHONGQING_TECH, JIANGMEN, JILIN
 from tests.test_metadata import doc
 
@@ -42,3 +42,13 @@ def test_status_sentences():
     assert "仍在实施期内" in explain(doc(JIANGMEN), today)
     assert "未写明实施期限" in explain(doc(JILIN), today)
     assert "2022年05月09日" in dates(doc(CHONGQING_TECH)) and "重庆市人民政府办公厅" in dates(doc(CHONGQING_TECH))
+
+
+def test_a_policy_whose_period_has_not_begun_is_explained_and_noted():
+    before = dt.date(2023, 6, 1)
+    jiangmen = doc(JIANGMEN)  # 2024—2026
+    said = explain(jiangmen, before)
+    assert "尚未开始" in said and "2024" in said and "2023年06月01日" in said and "仍在实施期内" not in said
+    warning = note(jiangmen, before)
+    assert warning.startswith("注意：") and jiangmen.title in warning and "尚未开始" in warning
+    assert note(jiangmen, dt.date(2025, 1, 1)) == ""
