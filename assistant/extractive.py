@@ -83,9 +83,15 @@ class ExtractiveGenerator:
 
     name = "extractive"
 
-    def __init__(self, gram_df: Mapping[str, int], clause_count: int, max_clauses: int = 4):
-        """``gram_df``: in how many clauses each character bigram occurs (the knowledge base counts them)."""
+    def __init__(self, gram_df: Mapping[str, int], clause_count: int, max_clauses: int = 4,
+                 keep_ratio: float = 0.6, max_extra: int = 3, max_chars: int = 260):
+        """``gram_df``: in how many clauses each character bigram occurs (the knowledge base counts them);
+        sentences of the best clause scoring ``keep_ratio`` of the best are quoted too, at most ``max_extra``
+        more and while the quote is under ``max_chars``."""
         self.max_clauses = max_clauses
+        self.keep_ratio = keep_ratio
+        self.max_extra = max_extra
+        self.max_chars = max_chars
         self._df = gram_df
         self._n = max(clause_count, 1)
 
@@ -111,11 +117,15 @@ class ExtractiveGenerator:
             return Draft("", (), ())
         best = picks[0]
         chosen = [best]
-        # A second sentence only from the same clause: a second clause would be cited on weaker grounds.
-        for other in picks[1:4]:
-            if other.clause.clause_id == best.clause.clause_id and other.score >= 0.7 * best.score:
-                chosen.append(other)
+        # More sentences only from the same clause (a second clause would be cited on weaker grounds), those
+        # that answer nearly as well: criteria, measures and amounts are often spread over several sentences.
+        for other in picks[1:]:
+            if len(chosen) > self.max_extra or sum(len(p.sentence) for p in chosen) > self.max_chars:
                 break
+            if other.clause.clause_id == best.clause.clause_id and other.score >= self.keep_ratio * best.score:
+                chosen.append(other)
+        order = sentences_of(best.clause)
+        chosen.sort(key=lambda p: order.index(p.sentence) if p.sentence in order else len(order))
         sources: list[Clause] = []
         used: dict[str, list[str]] = {}
         parts = []
