@@ -17,6 +17,7 @@ from assistant.presenter import (
     PAGE_CSS,
     chat_message,
     helpdesk_draft,
+    printable,
     sources_panel,
     stream_chunks,
     user_message,
@@ -71,7 +72,8 @@ class Page:
         """Answer a chat message, showing the answer progressively; yields (textbox, chat, sources, session, status)."""
         session = session or Session()
         history = list(history or [])
-        if not (message or "").strip():
+        message = printable(message or "")
+        if not message.strip():
             yield "", history, sources_panel(session.answer), session, "请输入您想咨询的问题。"
             return
         history.append({"role": "user", "content": user_message(message)})
@@ -125,7 +127,8 @@ class Page:
 
     def draft(self, question: str):
         """The helpdesk's draft reply and its sources panel."""
-        if not (question or "").strip():
+        question = printable(question or "")
+        if not question.strip():
             return "", sources_panel(None), "请先粘贴企业的问题。"
         answer = self._ask(question, Conversation(), None)
         return helpdesk_draft(answer), sources_panel(answer), ""
@@ -178,7 +181,8 @@ def build_app(page: Page):
                 with gr.Column(scale=3):
                     region = gr.Dropdown(page.regions(), value=ALL_REGIONS, label="地区", elem_id="region")
                     chat = gr.Chatbot(label="对话（每条回答都可以点赞或点踩）", height=460, elem_id="chat",
-                                      feedback_options=("Like", "Dislike"), buttons=["copy"])
+                                      feedback_options=("Like", "Dislike"), buttons=["copy"],
+                                      latex_delimiters=[])  # nothing in a question or a clause is a formula
                     question = gr.Textbox(placeholder="请输入您的问题，例如：吉林省对专精特新企业的专利保险费有补助吗？",
                                           show_label=False, elem_id="question", lines=1)
                     with gr.Row():
