@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import math
 import threading
 import time
 import uuid
@@ -22,6 +23,7 @@ from assistant.presenter import (
     stream_chunks,
     user_message,
 )
+from assistant.throttle import LoginThrottle
 from assistant.types import STATUS_LABELS, Answer
 
 log = logging.getLogger(__name__)
@@ -48,12 +50,14 @@ class Session:
 class Page:
     """The handlers behind the page, with their collaborators passed in."""
 
-    def __init__(self, assistant: Assistant, feedback: FeedbackStore, settings, reindex=None, stream_delay: float = 0.02):
+    def __init__(self, assistant: Assistant, feedback: FeedbackStore, settings, reindex=None, stream_delay: float = 0.02,
+                 throttle: LoginThrottle | None = None):
         self.assistant = assistant
         self.feedback = feedback
         self.settings = settings
         self.reindex_fn = reindex
         self.stream_delay = stream_delay
+        self.throttle = throttle or LoginThrottle()
         self._lock = threading.Lock()
 
     def warm_up(self) -> None:
@@ -133,15 +137,22 @@ class Page:
         answer = self._ask(question, Conversation(), None)
         return helpdesk_draft(answer), sources_panel(answer), ""
 
-    def login(self, token: str, session: Session | None):
-        """Open the admin view when the token matches the configured one."""
+    def login(self, token: str, session: Session | None, client: str = "unknown"):
+        """Open the admin view when the token matches the configured one; a client that keeps guessing wrong
+        must wait longer and longer before its next attempt is even compared."""
         import gradio as gr
 
         session = session or Session()
+        wait = self.throttle.wait(client)
+        if wait > 0:
+            session.admin = False
+            return session, gr.update(visible=False), f"尝试次数过多，请 {math.ceil(wait)} 秒后再试。", [], []
         expected = self.settings.admin_token or ""
         session.admin = bool(expected) and hmac.compare_digest((token or "").encode(), expected.encode())
         if not session.admin:
+            self.throttle.failed(client)
             return session, gr.update(visible=False), "口令不正确。", [], []
+        self.throttle.succeeded(client)
         return session, gr.update(visible=True), "", self.feedback_rows(), self.document_rows()
 
     def feedback_rows(self) -> list[list]:
@@ -235,9 +246,20 @@ def build_app(page: Page):
                     gr.Markdown("#### 已索引的政策文件")
                     docs_table = gr.Dataframe(headers=["标题", "文号", "地区", "状态", "条款数", "文件"], elem_id="docs-table")
                     rebuild = gr.Button("重新建立索引", elem_id="admin-reindex")
-                enter.click(page.login, [token, session], [session, admin_area, admin_status, feedback_table, docs_table])
+
+                def on_login(text, state, request):
+                    return page.login(text, state, client_address(request))
+
+                on_login.__annotations__ = {"request": gr.Request}  # gradio passes the request by this annotation
+                enter.click(on_login, [token, session], [session, admin_area, admin_status, feedback_table, docs_table])
                 rebuild.click(page.reindex, [session], [admin_status, docs_table])
     return app
+
+
+def client_address(request) -> str:
+    """Who is trying to log in: the peer address of the connection (a forwarded-for header could be forged)."""
+    client = getattr(request, "client", None)
+    return getattr(client, "host", None) or "unknown"
 
 
 def page_sources_placeholder() -> str:
