@@ -58,15 +58,15 @@ class Page:
         self.reindex_fn = reindex
         self.stream_delay = stream_delay
         self.throttle = throttle or LoginThrottle()
-        self._lock = threading.Lock()
+        self._reindexing = threading.Lock()  # one re-index at a time; questions never wait for it
 
     def warm_up(self) -> None:
         """Load the models and indexes before the first visitor, so the first answer is as fast as the rest."""
         self._ask("专精特新企业有哪些支持政策?", Conversation(), None)
 
     def _ask(self, question: str, conversation: Conversation, region: str | None) -> Answer:
-        with self._lock:
-            return self.assistant.ask(question, conversation, region=region)
+        # No lock: each question holds the index snapshot it started with (see Assistant.pinned).
+        return self.assistant.ask(question, conversation, region=region)
 
     def regions(self) -> list[str]:
         """Choices of the region filter."""
@@ -174,9 +174,13 @@ class Page:
             return "请先登录管理视图。", []
         if self.reindex_fn is None:
             return "重新索引不可用。", self.document_rows()
-        with self._lock:
+        if not self._reindexing.acquire(blocking=False):
+            return "正在重新建立索引，请稍候。", self.document_rows()
+        try:
             summary = self.reindex_fn()
-            self.assistant.refresh()
+            self.assistant.refresh(wait=True)  # questions go on with the old generation meanwhile
+        finally:
+            self._reindexing.release()
         return summary, self.document_rows()
 
 
@@ -210,8 +214,10 @@ def build_app(page: Page):
                     gr.Markdown("### 引用的政策条款")
                     sources = gr.HTML(page_sources_placeholder(), elem_id="sources")
             outputs = [question, chat, sources, session, status]
-            send.click(page.respond, [question, chat, session, region], outputs)
-            question.submit(page.respond, [question, chat, session, region], outputs)
+            # Questions are answered side by side, up to the settings' limit (gradio's default is one at a time).
+            answering = dict(concurrency_id="answer", concurrency_limit=page.settings.answer_concurrency)
+            send.click(page.respond, [question, chat, session, region], outputs, **answering)
+            question.submit(page.respond, [question, chat, session, region], outputs, **answering)
             new.click(page.new_conversation, [session], [chat, sources, session, status, feedback_status])
             # The chat's own clear button starts a new conversation too (the history must not linger).
             chat.clear(page.new_conversation, [session], [chat, sources, session, status, feedback_status])
@@ -234,7 +240,7 @@ def build_app(page: Page):
                 with gr.Column(scale=2):
                     gr.Markdown("### 政策依据（逐条核对）")
                     hd_sources = gr.HTML(page_sources_placeholder(), elem_id="helpdesk-sources")
-            hd_go.click(page.draft, [hd_question], [hd_draft, hd_sources, hd_status])
+            hd_go.click(page.draft, [hd_question], [hd_draft, hd_sources, hd_status], **answering)
         if page.settings.admin_token:
             with gr.Tab("管理", elem_id="tab-admin"):
                 token = gr.Textbox(label="管理口令", type="password", elem_id="admin-token")
