@@ -72,15 +72,16 @@ def _fingerprint(embedder_name: str, clauses: list[Clause], docs: list[PolicyDoc
     return digest.hexdigest()[:20]
 
 
-def build(settings, embedder: Embedder, progress: bool = True) -> BuildResult:
-    """Build or update the index; unchanged clauses reuse their cached vectors."""
+def build(settings, embedder: Embedder, progress: bool = True, force: bool = False) -> BuildResult:
+    """Build or update the index; unchanged clauses reuse their cached vectors. ``force`` publishes a new
+    generation even when nothing changed (the concurrency benchmark re-indexes this way)."""
     started = time.perf_counter()
     docs, reports, skipped = read_corpus(settings)
     clauses = [clause for doc in docs for clause in split_clauses(doc, settings.clause_max_chars)]
     store = IndexStore(index_dir(settings))
     fingerprint = _fingerprint(embedder.name, clauses, docs, skipped)
     current = store.current()
-    if current is not None and current.fingerprint == fingerprint:
+    if current is not None and current.fingerprint == fingerprint and not force:
         return BuildResult(current, reports, skipped, seconds=time.perf_counter() - started, unchanged=True)
 
     cache = store.cache()
