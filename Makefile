@@ -6,7 +6,7 @@ export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 SHARED ?= ../shared
 
-.PHONY: setup index run test test-fast lint bench-index bench-retrieval bench-latency eval clean
+.PHONY: setup index run test test-fast lint bench-index bench-retrieval bench-latency bench-concurrency eval clean
 
 setup:
 	bash scripts/setup.sh
@@ -35,6 +35,9 @@ eval: index
 
 bench-latency: index
 	$(PY) scripts/bench_latency.py --qa qa/dev.jsonl
+
+bench-concurrency: index
+	$(PY) scripts/bench_concurrency.py --qa qa/dev.jsonl
 
 bench-retrieval: setup
 	$(PY) -m assistant bench-retrieval --beir $(SHARED)/bench/ncppolicies --ids $(SHARED)/bench/ncppolicies/dev_ids.txt --out data/bench/ncppolicies-dev.jsonl

@@ -3,6 +3,7 @@ generate → check citations → add status notes → the user's script."""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import logging
 import re
@@ -15,6 +16,7 @@ from assistant.guard import screen
 from assistant.knowledge import KnowledgeBase
 from assistant.lexical import bigrams, normalize
 from assistant.prompts import REFUSAL, render
+from assistant.snapshot import Snapshot
 from assistant.status import asks_date, asks_status, dates, explain, note, title_clause
 from assistant.support import question_terms, split_terms, support_score, supported
 from assistant.types import Answer, Citation, Clause, Evidence, Query
@@ -41,6 +43,16 @@ class Thresholds:
     min_follow_up_context: float = 0.7
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """What the chain derives from one index snapshot: the generator and the support texts, swapped whole."""
+
+    snapshot: Snapshot
+    generator: ExtractiveGenerator
+    normalised: tuple[str, ...]
+    typos: TypoRepair
+
+
 def source_line(key: int, clause: Clause) -> str:
     """A numbered source: title, 文号 and clause path."""
     return f"[{key}] {clause.reference}"
@@ -54,23 +66,44 @@ class Assistant:
         self.kb = knowledge
         self.settings = settings
         self.thresholds = thresholds or Thresholds()
-        self._generator: ExtractiveGenerator | None = None
-        self._generation: int | None = None
-        self._normalised: list[str] = []  # the clauses' indexed texts, normalised for support, in clause order
+        self._prepared: Prepared | None = None  # what the chain derives from the knowledge base's snapshot
         self.vocabulary = vocabulary or default_vocabulary()
         self._alternatives = self.vocabulary.alternatives()
-        self._typos = TypoRepair(())
 
-    def refresh(self) -> ExtractiveGenerator:
-        """Pick up a newly published index generation; the generator and the support texts follow it."""
-        self.kb.reload()
-        # Compare generations rather than trust reload()'s answer: another caller may have reloaded first.
-        if self._generation != self.kb.generation.number:
-            self._generator = ExtractiveGenerator(self.kb.gram_df, len(self.kb.clauses))
-            self._normalised = [normalize(text) for text in self.kb.texts]
-            self._typos = TypoRepair((w for w in self.kb.bm25.words() if len(w) >= 3), self._normalised)
-            self._generation = self.kb.generation.number
-        return self._generator
+    def refresh(self, wait: bool = False) -> ExtractiveGenerator:
+        """Pick up a newly published index generation; the generator and the support texts follow it. A question
+        does not wait while another thread loads one; a re-index does (``wait``), so that it ends on its own."""
+        self.kb.reload(wait=wait)
+        snapshot = self.kb.snapshot
+        prepared = self._prepared
+        # Compare snapshots rather than trust reload()'s answer: another caller may have reloaded first.
+        if prepared is None or prepared.snapshot is not snapshot:
+            normalised = tuple(normalize(text) for text in snapshot.texts)
+            typos = TypoRepair((w for w in snapshot.bm25.words() if len(w) >= 3), normalised)
+            prepared = Prepared(snapshot, ExtractiveGenerator(snapshot.gram_df, len(snapshot.clauses)), normalised, typos)
+            self._prepared = prepared  # one assignment: other questions see the old or the new, never a mix
+        return prepared.generator
+
+    def pinned(self) -> Assistant:
+        """This assistant held at the current index generation, for one question: every step of the question
+        searches the same snapshot, even if a re-index publishes a new generation meanwhile. No lock is taken."""
+        self.refresh()
+        view = copy.copy(self)
+        view.kb = self.kb.pinned()
+        if view._prepared.snapshot is not view.kb.snapshot:  # another thread loaded a newer one just now
+            view._prepared = None
+            view.refresh()
+        return view
+
+    @property
+    def _normalised(self) -> tuple[str, ...]:
+        """The clauses' indexed texts, normalised for support, in clause order."""
+        return self._prepared.normalised
+
+    @property
+    def _typos(self) -> TypoRepair:
+        """Typo repair against the words of the current generation."""
+        return self._prepared.typos
 
     def _normalised_text(self, clause: Clause) -> str:
         return self._normalised[self.kb.position[clause.clause_id]]
@@ -104,7 +137,8 @@ class Assistant:
         documents of a region, the given documents, or documents of the given statuses."""
         started = time.perf_counter()
         conversation = conversation if conversation is not None else Conversation()
-        answer = self._answer(question, conversation, self._doc_filter(region, doc_ids, statuses))
+        pinned = self.pinned()
+        answer = pinned._answer(question, conversation, pinned._doc_filter(region, doc_ids, statuses))
         answer = replace(answer, latency_ms=(time.perf_counter() - started) * 1000)
         conversation.turns.append(Turn(question, answer.resolved_question or question, answer))
         return answer

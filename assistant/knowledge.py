@@ -8,21 +8,22 @@ weighted sum of the normalised scores; the weights were tuned on the ncppolicies
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from assistant.fusion import max_normalize, min_max_normalize, ranked, weighted_sum
-from assistant.lexical import BM25Index, bigrams
-from assistant.regions import RegionResolver
-from assistant.types import Clause, Evidence, Status
+from assistant.lexical import bigrams
+from assistant.snapshot import Snapshot
+from assistant.types import Evidence, Status
 from index.build import index_dir
 from index.embeddings import Embedder
-from index.gazetteer import default_gazetteer
-from index.store import Generation, IndexStore
+from index.store import IndexStore
 
 log = logging.getLogger(__name__)
 
@@ -39,15 +40,48 @@ BM25_ONLY = RetrievalConfig(weights={"bm25": 1.0})
 DENSE_ONLY = RetrievalConfig(weights={"dense": 1.0})
 
 
+class _FromSnapshot:
+    """An attribute of the knowledge base read from its current snapshot (kb.clauses, kb.bm25 …)."""
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.name = name
+
+    def __get__(self, knowledge: KnowledgeBase | None, owner=None):
+        if knowledge is None:
+            return self
+        return getattr(knowledge.snapshot, self.name)
+
+
 class KnowledgeBase:
-    """Searchable clauses of one published index generation (reloads when a new one is published)."""
+    """Searchable clauses of one published index generation (reloads when a new one is published).
+
+    Everything searched lives in one immutable ``Snapshot``, replaced by a single assignment when a new generation
+    is loaded. A question uses ``pinned()``, a view held at one snapshot, so all its searches see one generation.
+    """
+
+    generation = _FromSnapshot()
+    clauses = _FromSnapshot()
+    by_id = _FromSnapshot()
+    position = _FromSnapshot()
+    docs = _FromSnapshot()
+    docs_by_id = _FromSnapshot()
+    doc_position = _FromSnapshot()
+    texts = _FromSnapshot()
+    bm25 = _FromSnapshot()
+    doc_bm25 = _FromSnapshot()
+    grams = _FromSnapshot()
+    gram_df = _FromSnapshot()
+    collection = _FromSnapshot()
+    regions = _FromSnapshot()
 
     def __init__(self, store: IndexStore, embedder: Embedder, today_fn, config: RetrievalConfig | None = None):
         self.store = store
         self.embedder = embedder
         self.today = today_fn
         self.config = config or RetrievalConfig()
-        self.generation: Generation | None = None
+        self.snapshot: Snapshot | None = None
+        self._pinned = False
+        self._loading = threading.Lock()
         self.reload()
 
     @classmethod
@@ -55,32 +89,38 @@ class KnowledgeBase:
         """The knowledge base of the settings' data directory."""
         return cls(IndexStore(index_dir(settings)), embedder, settings.current_date, config)
 
-    def reload(self) -> bool:
-        """Load the published generation if it is not the one in memory; True when something changed."""
-        generation = self.store.require_current()
-        if self.generation is not None and generation.number == self.generation.number:
+    def pinned(self) -> KnowledgeBase:
+        """This knowledge base held at its current snapshot: it never reloads, so every search made through it
+        (one question's) sees the same generation."""
+        view = copy.copy(self)
+        view._pinned = True
+        return view
+
+    def reload(self, wait: bool = False) -> bool:
+        """Load the published generation if it is not the one in memory; True when something changed.
+
+        Cheap when nothing changed (the store stats its pointer file). While another thread loads, the caller goes
+        on with the current snapshot instead of waiting, unless ``wait`` (or nothing is loaded yet)."""
+        if self._pinned:
             return False
-        if generation.embedder != self.embedder.name:
-            log.warning("index was built with %s but the assistant embeds queries with %s: rebuild the index",
-                        generation.embedder, self.embedder.name)
-        self.generation = generation
-        self.clauses: list[Clause] = list(generation.clauses)
-        self.by_id = {clause.clause_id: clause for clause in self.clauses}
-        self.position = {clause.clause_id: i for i, clause in enumerate(self.clauses)}
-        self.docs = list(generation.docs)
-        self.docs_by_id = {doc.doc_id: doc for doc in self.docs}
-        self.texts = [clause.indexed_text() for clause in self.clauses]  # what is searched, in clause order
-        self.bm25 = BM25Index(self.texts)
-        self.doc_bm25 = BM25Index([f"{doc.title}\n{doc.text}" for doc in self.docs])
-        self.doc_position = {doc.doc_id: i for i, doc in enumerate(self.docs)}
-        self.grams = [frozenset(bigrams(text)) for text in self.texts]
-        self.gram_df: dict[str, int] = {}
-        for grams in self.grams:
-            for gram in grams:
-                self.gram_df[gram] = self.gram_df.get(gram, 0) + 1
-        self.collection = self.store.collection(generation)
-        self.regions = RegionResolver(self.docs, default_gazetteer())
-        return True
+        number = self.store.current_number()
+        if number is None:
+            self.store.require_current()  # raises the actionable "no index" error
+        if self.snapshot is not None and number == self.snapshot.generation.number:
+            return False
+        if not self._loading.acquire(blocking=wait or self.snapshot is None):
+            return False
+        try:
+            generation = self.store.require_current()
+            if self.snapshot is not None and generation.number == self.snapshot.generation.number:
+                return False
+            if generation.embedder != self.embedder.name:
+                log.warning("index was built with %s but the assistant embeds queries with %s: rebuild the index",
+                            generation.embedder, self.embedder.name)
+            self.snapshot = Snapshot.load(generation, self.store)
+            return True
+        finally:
+            self._loading.release()
 
     def allowed(self, doc_ids: Iterable[str] | None, statuses: Iterable[Status] | None) -> set[str] | None:
         """Documents a search may return, or None for all."""

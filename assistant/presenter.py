@@ -6,11 +6,20 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
+import string
+import unicodedata
 
 from assistant.prompts import render
 from assistant.types import STATUS_LABELS, Answer, Citation
 
 _MARKER = re.compile(r"\[(\d+)\]")
+_HTML_SPECIAL = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+# Bidirectional embeddings, overrides and isolates: invisible, and they make shown text read differently.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Markdown that could make the browser fetch or link something: an image (![), an inline link or a
+# reference definition (]( and ]:). Escaping the second character leaves the text as written.
+_MARKDOWN_REFERENCE = re.compile(r"(?<=!)\[|(?<=\])[(:]")
+_STREAM_UNIT = re.compile(r"\\.|&#?\w+;|.", re.S)  # an escape or an entity is never cut in two
 
 
 def highlight(text: str, sentences: tuple[str, ...]) -> str:
@@ -60,21 +69,50 @@ def sources_panel(answer: Answer | None) -> str:
 
 
 def chat_message(answer: Answer) -> str:
-    """The answer as a chat message (Markdown); a refusal reads as a refusal, not as an error."""
-    text = html.escape(answer.text)
+    """The answer as a chat message (Markdown); a refusal reads as a refusal, not as an error.
+    The answer quotes clauses, so its text is made inert: no HTML, no image, no link."""
+    text = inert_markdown(answer.text)
     if answer.refused:
         return "ℹ️ **未找到政策依据**\n\n" + text
     return text
 
 
+def inert_markdown(text: str) -> str:
+    """Text for a Markdown message that can neither carry HTML nor load or link anything; the [n] markers and
+    the rest of the punctuation stay as written (they are what a copied answer shows)."""
+    text = html.escape(text).replace("\\", "\\\\")
+    return _MARKDOWN_REFERENCE.sub(lambda found: "\\" + found.group(0), text)
+
+
+def printable(text: str) -> str:
+    """The text without control characters (newline and tab stay) and without bidirectional overrides."""
+    return "".join(
+        ch for ch in text
+        if ch in "\n\t" or not (unicodedata.category(ch) == "Cc" or ch in _BIDI_CONTROLS)
+    )
+
+
+def literal_markdown(text: str) -> str:
+    """Markdown that shows exactly this text: HTML's special characters as entities, every other ASCII
+    punctuation mark backslash-escaped, so no emphasis, list, heading, link, image or code can form."""
+    return "".join(
+        _HTML_SPECIAL.get(ch) or ("\\" + ch if ch in string.punctuation else ch) for ch in text
+    )
+
+
 def user_message(question: str) -> str:
-    """The user's own words, shown as text: HTML or script in a question is never rendered."""
-    return html.escape(question)
+    """The user's own words, shown as typed: HTML or Markdown in a question is never rendered."""
+    return literal_markdown(printable(question))
 
 
 def stream_chunks(text: str, size: int = 12) -> list[str]:
-    """Growing prefixes of a message, for showing an answer progressively."""
-    return [text[:end] for end in range(size, len(text), size)] + [text]
+    """Growing prefixes of a message, for showing an answer progressively (an escape or entity is never cut)."""
+    ends, position = [], 0
+    for count, unit in enumerate(_STREAM_UNIT.findall(text), 1):
+        position += len(unit)
+        if count % size == 0 and position < len(text):
+            ends.append(position)
+    return [text[:end] for end in ends] + [text]
 
 
 def helpdesk_draft(answer: Answer) -> str:

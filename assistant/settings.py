@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     port: int = Field(7860, description="Port the chat page listens on.")
     admin_token: str | None = Field(None, description="Token that opens the admin view; unset = admin view off.")
     max_question_chars: int = Field(2000, description="Longer questions are cut to this length, with a notice.")
+    answer_concurrency: int = Field(
+        16, description="Questions the chat page answers at the same time; more wait in the page's queue."
+    )
 
     @field_validator("data_dir", "corpus_dir")
     @classmethod

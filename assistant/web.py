@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import math
 import threading
 import time
 import uuid
@@ -17,10 +18,12 @@ from assistant.presenter import (
     PAGE_CSS,
     chat_message,
     helpdesk_draft,
+    printable,
     sources_panel,
     stream_chunks,
     user_message,
 )
+from assistant.throttle import LoginThrottle
 from assistant.types import STATUS_LABELS, Answer
 from index.errors import PolicyQAError
 
@@ -48,21 +51,23 @@ class Session:
 class Page:
     """The handlers behind the page, with their collaborators passed in."""
 
-    def __init__(self, assistant: Assistant, feedback: FeedbackStore, settings, reindex=None, stream_delay: float = 0.02):
+    def __init__(self, assistant: Assistant, feedback: FeedbackStore, settings, reindex=None, stream_delay: float = 0.02,
+                 throttle: LoginThrottle | None = None):
         self.assistant = assistant
         self.feedback = feedback
         self.settings = settings
         self.reindex_fn = reindex
         self.stream_delay = stream_delay
-        self._lock = threading.Lock()
+        self.throttle = throttle or LoginThrottle()
+        self._reindexing = threading.Lock()  # one re-index at a time; questions never wait for it
 
     def warm_up(self) -> None:
         """Load the models and indexes before the first visitor, so the first answer is as fast as the rest."""
         self._ask("专精特新企业有哪些支持政策?", Conversation(), None)
 
     def _ask(self, question: str, conversation: Conversation, region: str | None) -> Answer:
-        with self._lock:
-            return self.assistant.ask(question, conversation, region=region)
+        # No lock: each question holds the index snapshot it started with (see Assistant.pinned).
+        return self.assistant.ask(question, conversation, region=region)
 
     def regions(self) -> list[str]:
         """Choices of the region filter."""
@@ -72,7 +77,8 @@ class Page:
         """Answer a chat message, showing the answer progressively; yields (textbox, chat, sources, session, status)."""
         session = session or Session()
         history = list(history or [])
-        if not (message or "").strip():
+        message = printable(message or "")
+        if not message.strip():
             yield "", history, sources_panel(session.answer), session, "请输入您想咨询的问题。"
             return
         history.append({"role": "user", "content": user_message(message)})
@@ -126,20 +132,28 @@ class Page:
 
     def draft(self, question: str):
         """The helpdesk's draft reply and its sources panel."""
-        if not (question or "").strip():
+        question = printable(question or "")
+        if not question.strip():
             return "", sources_panel(None), "请先粘贴企业的问题。"
         answer = self._ask(question, Conversation(), None)
         return helpdesk_draft(answer), sources_panel(answer), ""
 
-    def login(self, token: str, session: Session | None):
-        """Open the admin view when the token matches the configured one."""
+    def login(self, token: str, session: Session | None, client: str = "unknown"):
+        """Open the admin view when the token matches the configured one; a client that keeps guessing wrong
+        must wait longer and longer before its next attempt is even compared."""
         import gradio as gr
 
         session = session or Session()
+        wait = self.throttle.wait(client)
+        if wait > 0:
+            session.admin = False
+            return session, gr.update(visible=False), f"尝试次数过多，请 {math.ceil(wait)} 秒后再试。", [], []
         expected = self.settings.admin_token or ""
         session.admin = bool(expected) and hmac.compare_digest((token or "").encode(), expected.encode())
         if not session.admin:
+            self.throttle.failed(client)
             return session, gr.update(visible=False), "口令不正确。", [], []
+        self.throttle.succeeded(client)
         return session, gr.update(visible=True), "", self.feedback_rows(), self.document_rows()
 
     def feedback_rows(self) -> list[list]:
@@ -161,13 +175,17 @@ class Page:
             return "请先登录管理视图。", []
         if self.reindex_fn is None:
             return "重新索引不可用。", self.document_rows()
-        with self._lock:
+        if not self._reindexing.acquire(blocking=False):
+            return "正在重新建立索引，请稍候。", self.document_rows()
+        try:
             try:
                 summary = self.reindex_fn()
             except PolicyQAError as exc:  # e.g. another build is running, or the corpus has nothing to index
                 log.warning("re-index refused: %s", exc)
                 return f"索引未更新：{exc}", self.document_rows()
-            self.assistant.refresh()
+            self.assistant.refresh(wait=True)  # questions go on with the old generation meanwhile
+        finally:
+            self._reindexing.release()
         return summary, self.document_rows()
 
 
@@ -183,7 +201,8 @@ def build_app(page: Page):
                 with gr.Column(scale=3):
                     region = gr.Dropdown(page.regions(), value=ALL_REGIONS, label="地区", elem_id="region")
                     chat = gr.Chatbot(label="对话（每条回答都可以点赞或点踩）", height=460, elem_id="chat",
-                                      feedback_options=("Like", "Dislike"), buttons=["copy"])
+                                      feedback_options=("Like", "Dislike"), buttons=["copy"],
+                                      latex_delimiters=[])  # nothing in a question or a clause is a formula
                     question = gr.Textbox(placeholder="请输入您的问题，例如：吉林省对专精特新企业的专利保险费有补助吗？",
                                           show_label=False, elem_id="question", lines=1)
                     with gr.Row():
@@ -200,8 +219,10 @@ def build_app(page: Page):
                     gr.Markdown("### 引用的政策条款")
                     sources = gr.HTML(page_sources_placeholder(), elem_id="sources")
             outputs = [question, chat, sources, session, status]
-            send.click(page.respond, [question, chat, session, region], outputs)
-            question.submit(page.respond, [question, chat, session, region], outputs)
+            # Questions are answered side by side, up to the settings' limit (gradio's default is one at a time).
+            answering = dict(concurrency_id="answer", concurrency_limit=page.settings.answer_concurrency)
+            send.click(page.respond, [question, chat, session, region], outputs, **answering)
+            question.submit(page.respond, [question, chat, session, region], outputs, **answering)
             new.click(page.new_conversation, [session], [chat, sources, session, status, feedback_status])
             # The chat's own clear button starts a new conversation too (the history must not linger).
             chat.clear(page.new_conversation, [session], [chat, sources, session, status, feedback_status])
@@ -224,7 +245,7 @@ def build_app(page: Page):
                 with gr.Column(scale=2):
                     gr.Markdown("### 政策依据（逐条核对）")
                     hd_sources = gr.HTML(page_sources_placeholder(), elem_id="helpdesk-sources")
-            hd_go.click(page.draft, [hd_question], [hd_draft, hd_sources, hd_status])
+            hd_go.click(page.draft, [hd_question], [hd_draft, hd_sources, hd_status], **answering)
         if page.settings.admin_token:
             with gr.Tab("管理", elem_id="tab-admin"):
                 token = gr.Textbox(label="管理口令", type="password", elem_id="admin-token")
@@ -236,9 +257,20 @@ def build_app(page: Page):
                     gr.Markdown("#### 已索引的政策文件")
                     docs_table = gr.Dataframe(headers=["标题", "文号", "地区", "状态", "条款数", "文件"], elem_id="docs-table")
                     rebuild = gr.Button("重新建立索引", elem_id="admin-reindex")
-                enter.click(page.login, [token, session], [session, admin_area, admin_status, feedback_table, docs_table])
+
+                def on_login(text, state, request):
+                    return page.login(text, state, client_address(request))
+
+                on_login.__annotations__ = {"request": gr.Request}  # gradio passes the request by this annotation
+                enter.click(on_login, [token, session], [session, admin_area, admin_status, feedback_table, docs_table])
                 rebuild.click(page.reindex, [session], [admin_status, docs_table])
     return app
+
+
+def client_address(request) -> str:
+    """Who is trying to log in: the peer address of the connection (a forwarded-for header could be forged)."""
+    client = getattr(request, "client", None)
+    return getattr(client, "host", None) or "unknown"
 
 
 def page_sources_placeholder() -> str:

@@ -84,14 +84,16 @@ def _fingerprint(embedder_name: str, clauses: list[Clause], docs: list[PolicyDoc
 
 
 def build(
-    settings, embedder: Embedder, progress: bool = True, notify: Callable[[str], None] | None = None
+    settings, embedder: Embedder, progress: bool = True, notify: Callable[[str], None] | None = None,
+    force: bool = False,
 ) -> BuildResult:
     """Build or update the index; unchanged clauses reuse their cached vectors. One build at a time: another
     build of the same index directory raises BuildLockedError. ``notify`` receives the estimate announced
-    before a long embedding run (default: the log)."""
+    before a long embedding run (default: the log); ``force`` publishes a new generation even when nothing
+    changed (the concurrency benchmark re-indexes this way)."""
     store = IndexStore(index_dir(settings))
     with build_lock(store.root):
-        return _build(settings, store, embedder, progress, notify or log.info)
+        return _build(settings, store, embedder, progress, notify or log.info, force)
 
 
 def embedding_estimate(clauses: int) -> str | None:
@@ -102,7 +104,8 @@ def embedding_estimate(clauses: int) -> str | None:
     return f"{clauses} clauses to embed, estimated at most {seconds:.0f} s (~{seconds / 60:.0f} min)"
 
 
-def _build(settings, store: IndexStore, embedder: Embedder, progress: bool, notify: Callable[[str], None]) -> BuildResult:
+def _build(settings, store: IndexStore, embedder: Embedder, progress: bool, notify: Callable[[str], None],
+           force: bool = False) -> BuildResult:
     started = time.perf_counter()
     docs, reports, skipped = read_corpus(settings)
     clauses = [clause for doc in docs for clause in split_clauses(doc, settings.clause_max_chars)]
@@ -110,7 +113,7 @@ def _build(settings, store: IndexStore, embedder: Embedder, progress: bool, noti
     if not clauses:
         raise EmptyCorpusError(_nothing_to_index(Path(settings.corpus_dir), skipped, current))
     fingerprint = _fingerprint(embedder.name, clauses, docs, skipped)
-    if current is not None and current.fingerprint == fingerprint:
+    if current is not None and current.fingerprint == fingerprint and not force:
         return BuildResult(current, reports, skipped, seconds=time.perf_counter() - started, unchanged=True)
 
     cache = store.cache()

@@ -2,8 +2,9 @@
 
 A build writes a complete new generation (manifest + Chroma collection) and only then replaces the pointer
 file (``current.json``) with ``os.replace``. A build killed at any moment therefore leaves the previous
-generation whole and in use; its half-written leftovers are swept by the next build. Vectors are cached by
-(model, clause hash), so an unchanged clause is never embedded twice.
+generation whole and in use; its half-written leftovers are swept by the next build. The generation a build
+replaces is kept until the one after (a question that started on it may still be searching it). Vectors are
+cached by (model, clause hash), so an unchanged clause is never embedded twice.
 """
 
 from __future__ import annotations
@@ -121,6 +122,7 @@ class IndexStore:
         except OSError as exc:
             raise ConfigError(f"cannot use {self.root} as the index directory: {exc.strerror} (see POLICYQA_DATA_DIR)") from exc
         self._client = None
+        self._pointer_seen: tuple[tuple[int, int, int], int] | None = None  # (pointer file stat, generation)
 
     @property
     def client(self):
@@ -138,6 +140,23 @@ class IndexStore:
         if not path.exists():
             return None
         return json.loads(path.read_text(encoding="utf-8"))
+
+    def current_number(self) -> int | None:
+        """The published generation's number, cheaply: one stat of the pointer file, which is read again only
+        when it was replaced (a new file each time, so its inode, mtime or size changes)."""
+        try:
+            stat = (self.root / POINTER).stat()
+        except FileNotFoundError:
+            return None
+        stamp = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        seen = self._pointer_seen
+        if seen is None or seen[0] != stamp:
+            pointer = self._pointer()
+            if pointer is None:
+                return None
+            seen = (stamp, pointer["generation"])
+            self._pointer_seen = seen
+        return seen[1]
 
     def current(self) -> Generation | None:
         """The published generation, or None when nothing was built yet."""
@@ -224,17 +243,20 @@ class IndexStore:
         return generation
 
     def sweep(self) -> None:
-        """Delete every generation but the published one (leftovers of replaced or killed builds)."""
+        """Delete every generation but the published one and the one it replaced (a question that started on
+        that one may still be searching it); what is older are leftovers of replaced or killed builds."""
         pointer = self._pointer()
-        keep_collection = pointer["collection"] if pointer else None
-        keep_manifest = pointer["manifest"] if pointer else None
+        keep_collections, keep_manifests = set(), set()
+        if pointer:
+            keep_collections = {pointer["collection"], f"clauses-gen{pointer['generation'] - 1}"}
+            keep_manifests = {pointer["manifest"], f"manifest-gen{pointer['generation'] - 1}.json"}
         for collection in self.client.list_collections():
             name = getattr(collection, "name", collection)
-            if name.startswith("clauses-gen") and name != keep_collection:
+            if name.startswith("clauses-gen") and name not in keep_collections:
                 self.client.delete_collection(name)
                 log.info("removed stale collection %s", name)
         for path in self.root.glob("manifest-gen*.json*"):
-            if path.name != keep_manifest:
+            if path.name not in keep_manifests:
                 path.unlink(missing_ok=True)
 
 

@@ -218,6 +218,18 @@ def test_bad_input_empty_huge_and_html(page):
     shot(page, "08-bad-input")
 
 
+def test_markdown_in_a_question_is_shown_as_text_and_fetches_nothing(page):
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    image = "![x](http://127.0.0.1:9/x.png)"
+    ask(page, "吉林专利保险费补几年?" + image + "**粗**", expect_sources=False)  # answered or declined, both fine
+    user_text = page.locator('#chat [data-testid="user"]').last.inner_text()
+    assert image in user_text and "**粗**" in user_text
+    assert page.locator("#chat img[src*='127.0.0.1:9']").count() == 0
+    assert not [url for url in requested if "127.0.0.1:9/" in url]
+    shot(page, "08b-markdown-as-text")
+
+
 def test_admin_view_lists_feedback_documents_and_reindexes(page, server):
     page.get_by_role("tab", name="管理").click()
     page.fill("#admin-token input", "wrong")

@@ -7,7 +7,15 @@ import datetime as dt
 import pytest
 
 from assistant.feedback import FeedbackStore
-from assistant.presenter import chat_message, helpdesk_draft, highlight, sources_panel, stream_chunks, user_message
+from assistant.presenter import (
+    chat_message,
+    helpdesk_draft,
+    highlight,
+    printable,
+    sources_panel,
+    stream_chunks,
+    user_message,
+)
 from assistant.prompts import REFUSAL, PromptError, render
 from assistant.types import Answer, Citation
 from index.clauses import split_clauses
@@ -43,7 +51,8 @@ def test_refusal_reads_as_a_refusal_not_an_error(rizhao_clause):
 
 
 def test_user_text_and_clause_text_are_escaped():
-    assert user_message("<script>alert(1)</script>") == "&lt;script&gt;alert(1)&lt;/script&gt;"
+    rendered, visible = shown(user_message("<script>alert(1)</script>"))
+    assert "<script>" not in rendered and visible == "<script>alert(1)</script>"
     assert highlight("a<b>c", ("c",)) == "a&lt;b&gt;<mark>c</mark>"
 
 
@@ -80,3 +89,46 @@ def test_feedback_store_creates_updates_and_survives_reopening(tmp_path):
     assert reopened[0].clause_ids == ("x:1",) and reopened[0].created_at
     with pytest.raises(ValueError):
         store.record("a2", "c1", "问", "答", [], 0)
+
+
+def shown(markdown: str) -> tuple[str, str]:
+    """How a CommonMark renderer shows a chat message: (its HTML, the text a reader sees)."""
+    import html as html_module
+    import re
+
+    from markdown_it import MarkdownIt
+
+    rendered = MarkdownIt("commonmark").render(markdown)
+    return rendered, html_module.unescape(re.sub(r"<[^>]+>", "", rendered)).strip()
+
+
+@pytest.mark.parametrize("question", [
+    "![x](http://example.com/a.png)吉林专利保险费补几年?",
+    "<img src=http://example.com/a.png> **粗体** [链接](http://example.com) `代码` # 标题",
+    "1. 第一条\n- 列表\n> 引用 &amp; \\*星号\\* $$x$$ www.example.com a_b_c",
+])
+def test_user_markdown_and_html_are_shown_as_typed(question):
+    rendered, visible = shown(user_message(question))
+    assert "<img" not in rendered and "<a " not in rendered and "<strong>" not in rendered and "<code>" not in rendered
+    assert "<h1>" not in rendered and "<ol>" not in rendered and "<ul>" not in rendered and "<blockquote>" not in rendered
+    assert visible.split() == question.split()
+
+
+def test_control_characters_are_stripped_from_the_user_text_but_newline_and_tab_stay():
+    assert printable("a\x00b\x1b[31mc\r\nd\te\u202ef\x7f") == "ab[31mc\nd\tef"
+    assert "\x1b" not in user_message("a\x1b[31mb") and "\x00" not in user_message("a\x00b")
+
+
+@pytest.mark.parametrize("clause_text", [
+    "补贴标准见下图![x](http://example.com/a.png)。",
+    "补贴标准见下图\\![x](http://example.com/a.png)。",
+    "补贴标准见下图![x][1]。\n\n[1]: http://example.com/a.png",
+    "补贴标准见下图<img src=\"http://example.com/a.png\">。",
+    "补贴标准见下图&#33;[x](http://example.com/a.png)。",
+])
+def test_an_answer_quoting_image_markup_loads_nothing(rizhao_clause, clause_text):
+    message = chat_message(answer_with(rizhao_clause, text=f"{clause_text}[1]\n来源：\n[1] …"))
+    rendered, visible = shown(message)
+    assert "<img" not in rendered and "example.com/a.png" in visible
+    for chunk in stream_chunks(message, size=3):
+        assert "<img" not in shown(chunk)[0]
