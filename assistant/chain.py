@@ -27,6 +27,7 @@ from index.textnorm import has_cjk, is_traditional, to_simplified, to_traditiona
 log = logging.getLogger(__name__)
 _MARKER = re.compile(r"\[(\d+)\]")
 _CONTENT = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
+_REFERS_BACK = re.compile(r"这个|这份|这项|这条|该(文件|政策|方案|意见|计划|办法)|此(文件|政策)|它|上面|刚才|前面")
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,10 @@ class Thresholds:
     # A follow-up's answer must still be about what was asked before ("国家级的呢?" after a question on
     # provincial incubators is not answered with a clause on national technology centres).
     min_follow_up_context: float = 0.7
+    # A question naming no place is also answered from other documents whose best clause scores this share of
+    # the best clause's and supports an answer on its own; at most this many more documents.
+    other_document_score: float = 0.8
+    max_other_documents: int = 2
 
 
 @dataclass(frozen=True)
@@ -177,7 +182,15 @@ class Assistant:
                 ids = tuple(set(ids or doc_filter) & set(doc_filter))
             groups = [(None, ids)]
         if asks_status(simplified) or asks_date(simplified):
-            return self._status_answer(base, resolved, match.doc_ids, today, about_dates=asks_date(simplified))
+            doc_ids = match.doc_ids
+            if _REFERS_BACK.search(simplified) and not self.kb.regions.gazetteer.find(simplified):
+                # "这个文件还有效吗?": the documents the previous answer cited.
+                doc_ids = conversation.cited_docs() or doc_ids
+            if doc_filter is not None:
+                doc_ids = tuple(d for d in (doc_ids or doc_filter) if d in doc_filter)
+                if not doc_ids:
+                    return self._refuse(base, "no_support")
+            return self._status_answer(base, resolved, doc_ids, today, about_dates=asks_date(simplified))
         skip = {p.short for p, _ in match.covered} | {p.name for p, _ in match.covered} | {p.short for p in match.uncovered}
         # The generator scores sentences on what is asked, not where: place names are left out.
         if resolution.place_swap:
@@ -250,7 +263,36 @@ class Assistant:
         merged = _interleave(evidence_lists)
         if not drafts:
             return self._refuse(base, "no_support", merged)
+        if len(groups) == 1 and groups[0] == (None, None) and not query.context:
+            others = self._other_documents(generator, query, merged, skip)
+            if others:
+                first = drafts[0][1]
+                drafts = [(_doc_label(first.sources[0].doc), first), *others]
         return self._compose(base, drafts, merged, uncovered, today, no_basis=missing)
+
+    def _other_documents(self, generator: ExtractiveGenerator, query: Query, evidence: list[Evidence],
+                         skip: set[str]) -> list[tuple[str, Draft]]:
+        """A question that names no place may be answered by several documents: one part for each other
+        document whose best clause is nearly as good as the best one and supports an answer on its own."""
+        if not evidence:
+            return []
+        top = evidence[0]
+        parts: list[tuple[str, Draft]] = []
+        seen = {top.clause.doc.doc_id}
+        for item in evidence[1:]:
+            doc = item.clause.doc
+            if doc.doc_id in seen or len(parts) >= self.thresholds.max_other_documents:
+                continue
+            seen.add(doc.doc_id)
+            if item.score < self.thresholds.other_document_score * top.score:
+                break
+            own = [e for e in evidence if e.clause.doc.doc_id == doc.doc_id]
+            if not supported(self.support(query.text, own, skip), self.thresholds.min_support):
+                continue
+            draft = generator.answer(query, own)
+            if draft.sources:
+                parts.append((_doc_label(doc), draft))
+        return parts
 
     def _compose(self, base: dict, drafts, evidence: list[Evidence], uncovered, today: dt.date, notes: bool = True,
                  no_basis: list[str] | None = None) -> Answer:
@@ -311,6 +353,11 @@ def _strip_places(text: str, places: list[Place]) -> str:
     for place in places:
         text = text.replace(place.name, " ").replace(place.short, " ")
     return text
+
+
+def _doc_label(doc) -> str:
+    """How a part of a several-document answer is introduced: the document's region."""
+    return doc.region or "全国"
 
 
 def _title_share(title: str, question: str) -> float:

@@ -36,6 +36,13 @@ class Conversation:
         """The previous question, as resolved."""
         return self.turns[-1].resolved if self.turns else None
 
+    def cited_docs(self) -> tuple[str, ...]:
+        """The documents the previous answer cited, in the order it cited them."""
+        answer = self.turns[-1].answer if self.turns else None
+        if answer is None:
+            return ()
+        return tuple(dict.fromkeys(c.clause.doc.doc_id for c in answer.citations))
+
     def context(self) -> str:
         """What the conversation asked before (the previous resolved question)."""
         return self.last_resolved() or ""

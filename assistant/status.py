@@ -16,6 +16,9 @@ _ASKS_STATUS = re.compile(
     r"|(什么时候|何时)(结束|到期|截止|失效|废止)|到期了?吗"
     r"|(是|属于|还是)(不是)?征求意见稿|征求意见稿吗|正式(发布|印发|出台)了?吗|正式文件吗"
     r"|还能(申请|享受|用)|还在(执行|实施)"
+    # In everyday words: 还管用吗, 过期了吗, 到哪年, 截止到哪天, 还能提意见吗.
+    r"|还管用|管用(吗|不)|过期了|作废了|到哪年|到哪一年|(截止|截至|有效)到(哪天|哪一天|什么时候|几号|哪年|何时)"
+    r"|还能(提|提交|反馈|提出|递交)(意见|建议)?(吗|么|不)?|意见.{0,6}(截止|还能提)"
 )
 _ASKS_DATE = re.compile(r"(什么时候|何时|哪天|哪一天|几号|哪年|日期|时间).{0,4}(发布|印发|出台|发文|成文|公布|下发)|(发布|印发|出台|成文)(日期|时间)")
 
@@ -48,7 +51,11 @@ def explain(doc: PolicyDoc, today: dt.date) -> str:
     on = f"{today:%Y年%m月%d日}"
     if status == "draft_for_comment":
         published = f"（{doc.published_date:%Y年%m月%d日}发布征求意见）" if doc.published_date else ""
-        return render("status_is_draft", published=published)
+        said = render("status_is_draft", published=published)
+        if doc.comment_deadline:
+            name = "status_comment_closed" if today > doc.comment_deadline else "status_comment_open"
+            said += render(name, deadline=f"{doc.comment_deadline:%Y年%m月%d日}", today=on)
+        return said
     if status == "period_ended":
         return render("status_is_ended", period=str(doc.period), today=on)
     if status == "not_yet_in_force":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -18,7 +19,7 @@ from index.gazetteer import default_gazetteer
 from index.loaders import corpus_files
 from index.lock import build_lock
 from index.store import Generation, IndexStore
-from index.types import Clause, PolicyDoc
+from index.types import Clause, PolicyDoc, doc_to_dict
 
 log = logging.getLogger(__name__)
 # Embedding runs longer than this many clauses are announced with an estimate before they start.
@@ -76,6 +77,9 @@ def _fingerprint(embedder_name: str, clauses: list[Clause], docs: list[PolicyDoc
     digest = hashlib.sha256(embedder_name.encode())
     for doc in docs:
         digest.update(doc.content_hash.encode())
+        # What the extractor read from it too: a better extractor republishes even when no text changed.
+        metadata = {k: v for k, v in doc_to_dict(doc).items() if k != "text"}
+        digest.update(json.dumps(metadata, ensure_ascii=False, sort_keys=True, default=str).encode())
     for clause in clauses:
         digest.update(f"{clause.clause_id}|{clause.hash}".encode())
     for error in skipped:

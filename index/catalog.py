@@ -13,7 +13,7 @@ from index.errors import CatalogError
 
 EDITABLE_FIELDS = (
     "title", "doc_number", "issuer", "province", "city", "level",
-    "issued_date", "published_date", "period", "draft",
+    "issued_date", "published_date", "comment_deadline", "period", "draft",
 )
 
 

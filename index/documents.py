@@ -96,6 +96,7 @@ def read_document(
         "level": found.level,
         "issued_date": found.issued_date,
         "published_date": found.published_date,
+        "comment_deadline": found.comment_deadline,
         "period": found.period,
         "draft": found.draft,
     }

@@ -47,6 +47,7 @@ class Extracted:
     published_date: dt.date | None
     period: Period | None
     draft: bool
+    comment_deadline: dt.date | None = None
 
 
 def parse_date(text: str | None) -> dt.date | None:
@@ -150,6 +151,7 @@ def extract(cleaned: Cleaned, gazetteer: Gazetteer) -> Extracted:
     period_match = _PERIOD.search(title or "")
     period = Period(int(period_match.group(1)), int(period_match.group(2))) if period_match else None
     draft = "征求意见稿" in to_simplified(title or "") or "征求意见稿" in to_simplified("\n".join(lines[:20]))
+    deadline = _comment_deadline(cleaned.text, header) if draft else None
     return Extracted(
         title=restore_cjk_punctuation(title) if title else None,
         doc_number=_doc_number(lines, header),
@@ -161,4 +163,21 @@ def extract(cleaned: Cleaned, gazetteer: Gazetteer) -> Extracted:
         published_date=published,
         period=period,
         draft=draft,
+        comment_deadline=deadline,
     )
+
+
+_COMMENT_DEADLINE = re.compile(
+    r"(?:征求意见|反馈意见|意见反馈|反馈)[^。\n]{0,12}?(?:截止|截至)(?:时间|日期)?(?:为|是|到|至)?[:：]?\s*"
+    r"(\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|\d{4}-\d{1,2}-\d{1,2})"
+    r"|(?:截止|截至)(?:时间|日期)?(?:为|是)?[:：]?\s*(\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)"
+)
+
+
+def _comment_deadline(text: str, header: dict[str, str]) -> dt.date | None:
+    """Until when a draft takes comments: the portal's 截止日期 field, or the notice's own words."""
+    found = parse_date(header.get("截止日期"))
+    if found:
+        return found
+    match = _COMMENT_DEADLINE.search(to_simplified(text))
+    return parse_date(match.group(1) or match.group(2)) if match else None

@@ -51,6 +51,7 @@ class PolicyDoc:
     published_date: dt.date | None = None
     period: Period | None = None
     draft: bool = False
+    comment_deadline: dt.date | None = None  # until when a draft for comment takes comments
     traditional: bool = False
     defects: tuple[str, ...] = ()
 
@@ -89,6 +90,7 @@ class PolicyDoc:
             "level": self.level,
             "issued_date": self.issued_date.isoformat() if self.issued_date else None,
             "published_date": self.published_date.isoformat() if self.published_date else None,
+            "comment_deadline": self.comment_deadline.isoformat() if self.comment_deadline else None,
             "period": str(self.period) if self.period else None,
             "status": self.status(today),
             "traditional": self.traditional,
@@ -162,6 +164,7 @@ def doc_to_dict(doc: PolicyDoc) -> dict:
     data = asdict(doc)
     data["issued_date"] = doc.issued_date.isoformat() if doc.issued_date else None
     data["published_date"] = doc.published_date.isoformat() if doc.published_date else None
+    data["comment_deadline"] = doc.comment_deadline.isoformat() if doc.comment_deadline else None
     data["period"] = [doc.period.start, doc.period.end] if doc.period else None
     data["defects"] = list(doc.defects)
     return data
@@ -170,7 +173,7 @@ def doc_to_dict(doc: PolicyDoc) -> dict:
 def doc_from_dict(data: dict) -> PolicyDoc:
     """Inverse of :func:`doc_to_dict`."""
     data = dict(data)
-    for key in ("issued_date", "published_date"):
+    for key in ("issued_date", "published_date", "comment_deadline"):
         data[key] = dt.date.fromisoformat(data[key]) if data.get(key) else None
     data["period"] = Period(*data["period"]) if data.get("period") else None
     data["defects"] = tuple(data.get("defects") or ())
