@@ -129,8 +129,11 @@ class Assistant:
             return self.thresholds.min_support_agreed
         return self.thresholds.min_support
 
-    def _follows(self, context: str, draft: Draft, skip: set[str]) -> bool:
-        """Whether the clause a follow-up's answer cites is about the question it follows."""
+    def _follows(self, context: str, draft: Draft, skip: set[str], cited: tuple[str, ...] = ()) -> bool:
+        """Whether the clause a follow-up's answer cites is about the question it follows: one the previous
+        answer cited (``cited``) is; another must speak to the previous question."""
+        if draft.sources[0].clause_id in cited:
+            return True
         clause = self._normalised_text(draft.sources[0])
         terms = question_terms(context, skip, self.vocabulary)
         score = support_score(terms, [clause], self._normalised, self._alternatives)
@@ -197,7 +200,8 @@ class Assistant:
             focus, context = resolved, ""
         else:
             focus, context = simplified, conversation.context() if resolution.follow_up else ""
-        query = Query(resolved, self._without_places(focus), self._without_places(context))
+        cited = conversation.cited_clauses() if resolution.follow_up else ()
+        query = Query(resolved, self._without_places(focus), self._without_places(context), cited=cited)
         return self._generate(generator, base, query, groups, match.uncovered, skip, today)
 
     def _status_answer(self, base: dict, question: str, doc_ids: tuple[str, ...], today: dt.date,
@@ -250,11 +254,14 @@ class Assistant:
             # In a comparison, each region is searched without the other regions' names in the query.
             text = _strip_places(query.text, [other for other in places if other != place])
             evidence = self.kb.search(self._search_text(text), self.settings.top_k, doc_ids=ids)
+            if query.cited and not place:
+                # A follow-up ("具体能提供啥服务?") asks more about what was just answered: that clause first.
+                evidence = _cited_first(evidence, query.cited)
             evidence_lists.append(evidence)
             draft = None
             if supported(self.support(text, evidence, skip), self._threshold(evidence)):
                 draft = generator.answer(replace(query, text=text), evidence)
-            if draft and draft.sources and query.context and not self._follows(query.context, draft, skip):
+            if draft and draft.sources and query.context and not self._follows(query.context, draft, skip, query.cited):
                 draft = None
             if draft and draft.sources:
                 drafts.append((label, draft))
@@ -353,6 +360,13 @@ def _strip_places(text: str, places: list[Place]) -> str:
     for place in places:
         text = text.replace(place.name, " ").replace(place.short, " ")
     return text
+
+
+def _cited_first(evidence: list[Evidence], cited: tuple[str, ...]) -> list[Evidence]:
+    """The ranking with the clauses a previous answer cited moved to the top (when retrieved at all)."""
+    first = [e for e in evidence if e.clause.clause_id in cited]
+    rest = [e for e in evidence if e.clause.clause_id not in cited]
+    return [replace(e, rank=i) for i, e in enumerate(first + rest, 1)]
 
 
 def _doc_label(doc) -> str:

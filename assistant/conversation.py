@@ -43,6 +43,11 @@ class Conversation:
             return ()
         return tuple(dict.fromkeys(c.clause.doc.doc_id for c in answer.citations))
 
+    def cited_clauses(self) -> tuple[str, ...]:
+        """The clauses the previous answer cited."""
+        answer = self.turns[-1].answer if self.turns else None
+        return tuple(c.clause.clause_id for c in answer.citations) if answer else ()
+
     def context(self) -> str:
         """What the conversation asked before (the previous resolved question)."""
         return self.last_resolved() or ""

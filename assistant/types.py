@@ -31,6 +31,7 @@ class Query:
     regions: tuple[str, ...] = ()
     doc_ids: tuple[str, ...] | None = None
     statuses: tuple[Status, ...] | None = None
+    cited: tuple[str, ...] = ()  # for a follow-up: the clauses the previous answer cited
 
 
 @dataclass(frozen=True)
