@@ -28,16 +28,56 @@ def ask_all(assistant, *turns):
 
 
 @pytest.mark.parametrize(
-    ("qa", "accuracy", "hit5", "refused"),
-    [("dev.jsonl", 0.90, 0.95, 1.0), ("extended.jsonl", 0.85, 0.95, 1.0), ("probe.jsonl", 0.85, 0.95, 0.85)],
+    ("qa", "accuracy", "hit5", "refused", "precision"),
+    [
+        ("dev.jsonl", 0.90, 0.95, 1.0, 0.90),
+        ("extended.jsonl", 0.85, 0.95, 1.0, 0.90),
+        ("probe.jsonl", 0.85, 0.95, 0.85, 0.90),
+        # Colloquial questions (shared/qa/natural-dev.jsonl): floors at today's figures (63 %, 86 %, 5 of 6,
+        # 88 %), to be raised towards the targets of the natural-questions issue (0.80 accuracy).
+        ("natural-dev.jsonl", 0.60, 0.80, 0.83, 0.85),
+    ],
 )
-def test_qa_sets_meet_the_quality_thresholds(assistant, tmp_path, qa, accuracy, hit5, refused):
+def test_qa_sets_meet_the_quality_thresholds(assistant, tmp_path, qa, accuracy, hit5, refused, precision):
     run = evaluate(assistant, ROOT / "qa" / qa, tmp_path / qa)
     overall = run["scores"]["overall"]
     assert overall["answer_accuracy"] >= accuracy
     assert overall["hit@5"] >= hit5
     assert overall["unanswerable_refused"] >= refused
-    assert overall["citation_precision"] >= 0.90
+    assert overall["citation_precision"] >= precision
+
+
+def test_this_document_in_a_follow_up_means_the_one_just_cited(assistant):
+    first, second = ask_all(assistant, "吉林有没有帮专精特新企业找职业经理人的政策？", "这个文件现在还有效吗？有没有写到哪年截止？")
+    assert first.citations[0].clause.doc.doc_id == "004_ed6825514d89ba11"
+    assert [c.clause.doc.doc_id for c in second.citations] == ["004_ed6825514d89ba11"]
+    assert "未写明实施期限" in second.text
+
+
+def test_a_question_naming_no_place_gets_one_cited_part_per_document(assistant):
+    (answer,) = ask_all(assistant, "老板想系统学学企业经营管理，政府有没有给专精特新企业负责人办的培训？")
+    docs = {c.clause.doc.doc_id for c in answer.citations}
+    assert len(docs) >= 2
+    assert "日照市：" in answer.text and "重庆市：" in answer.text
+
+
+def test_a_draft_past_its_comment_deadline_says_so_in_everyday_words(assistant):
+    (answer,) = ask_all(assistant, "重庆市经信委那个支持专精特新中小企业高质量发展三年行动计划，我们有意见，现在还能提吗？截止到哪天？")
+    assert not answer.refused and "征求意见稿" in answer.text
+    assert "2021年09月28日" in answer.text and "已经截止" in answer.text
+
+
+def test_everyday_words_and_typos_do_not_sink_an_answerable_question(assistant):
+    (answer,) = ask_all(assistant, "日照专精特心企业想建自己的工业互连网平台有扶持没 还有上云那块")
+    assert not answer.refused and "工业互联网平台" in answer.text
+    (answer,) = ask_all(assistant, "我们在江门，贷款找担保公司担保费挺高的，市里对融资担保费有没有降费补贴？")
+    assert not answer.refused and "降费奖补" in answer.text
+
+
+def test_a_subject_the_knowledge_base_never_names_is_refused(assistant):
+    for question in ("专精特新企业新上项目办环评，能不能走绿色通道？", "我们是专精特新企业，产品出口买了出口信用保险，保费政府给补贴吗？"):
+        (answer,) = ask_all(assistant, question)
+        assert answer.refused and not answer.citations, question
 
 
 def test_when_was_it_issued_is_answered_from_the_metadata(assistant):

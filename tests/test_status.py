@@ -21,6 +21,13 @@ from tests.test_metadata import doc
         ("重庆对专精特新示范企业的平均有效发明专利目标是多少件?", False),
         ("重庆支持专精特新中小企业高质量发展三年行动计划（征求意见稿）对示范企业有哪些资金支持?", False),
         ("对研发机构覆盖率有什么要求?", False),
+        # In everyday words.
+        ("这个方案还管用吗?", True),
+        ("日照那个文件过期了没有?", True),
+        ("这政策到哪年?", True),
+        ("我们对示范企业那条有意见，现在还能提吗？截止到哪天？", True),
+        ("专精特新企业申报要满足什么条件?", False),
+        ("首台套保险能补到多少?", False),
     ],
 )
 def test_asks_status(question, expected):
@@ -52,3 +59,22 @@ def test_a_policy_whose_period_has_not_begun_is_explained_and_noted():
     warning = note(jiangmen, before)
     assert warning.startswith("注意：") and jiangmen.title in warning and "尚未开始" in warning
     assert note(jiangmen, dt.date(2025, 1, 1)) == ""
+
+
+def test_a_draft_says_until_when_it_took_comments_and_whether_that_has_passed():
+    draft = doc(CHONGQING_DRAFT)
+    assert draft.comment_deadline == dt.date(2021, 9, 28)  # the portal's 截止日期 field
+    closed = explain(draft, dt.date(2026, 11, 21))
+    assert "2021年09月28日" in closed and "已经截止" in closed
+    assert "仍可提出意见" in explain(draft, dt.date(2021, 9, 25))
+    assert doc(JILIN).comment_deadline is None  # not a draft
+
+
+def test_a_comment_deadline_is_read_from_the_notice_text_too():
+    from index.clean import Cleaned
+    from index.gazetteer import default_gazetteer
+    from index.metadata import extract
+
+    text = "关于公开征求《某市促进中小企业发展若干措施（征求意见稿）》意见的通知\n征求意见截止时间为2025年3月31日。"
+    found = extract(Cleaned(text=text, removed=[]), default_gazetteer())
+    assert found.draft and found.comment_deadline == dt.date(2025, 3, 31)

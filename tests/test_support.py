@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.support import question_terms, support_score, supported, term_found
+from assistant.support import question_terms, segments, split_terms, support_score, supported, term_found, windows
+from assistant.vocabulary import default_vocabulary
 
 CORPUS = [
     "对专利保险费给予补助,最多可获得3年,每年最高不超过10万元",
@@ -60,3 +61,52 @@ def test_cut_off_table(score, threshold, expected):
 def test_nothing_to_support_scores_zero():
     assert support_score({}, ["x"], CORPUS) == 0.0
     assert support_score({"保险费": 1.0}, [], CORPUS) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("question", "background"),
+    [
+        ("我们是吉林一家会计师事务所，省里对服务费用有补助吗？", [True, False]),
+        ("公司80个人里搞研发的只有6个，这个比例够不够？", [True, False]),
+        ("我们是专精特新企业，产品出口买了出口信用保险，保费政府给补贴吗？", [True, False, False]),
+        ("我们是专精特新企业", [False]),  # nothing else asks: the sentence is the question
+    ],
+)
+def test_a_sentence_that_only_describes_the_asker_is_background(question, background):
+    assert [flag for _, flag in segments(question)] == background
+
+
+def test_terms_describing_the_asker_are_optional_and_everyday_words_become_policy_terms():
+    terms, optional = split_terms("我们是吉林一家会计师事务所，省里对服务费用有补助吗？", {"吉林"}, default_vocabulary())
+    assert "服务机构" in optional and "服务机构" in terms
+    assert "省级" in terms and "省级" not in optional and "省里" not in terms
+    assert "费用" in terms and "费用" not in optional
+
+
+def test_an_optional_term_counts_where_found_and_is_not_missed_where_not():
+    corpus = ["对服务机构的服务费用给予补助", "对担保机构给予奖励", "其他内容"]
+    terms = {"服务机构": 1.0, "费用": 1.0, "补助": 0.5, "律所": 1.0}
+    strict = support_score(terms, [corpus[0]], corpus)
+    lenient = support_score(terms, [corpus[0]], corpus, optional={"律所"})
+    assert lenient == pytest.approx(1.0) and strict < 0.9
+
+
+def test_an_unseen_subject_weighs_more_than_an_unseen_verb():
+    corpus = ["对首台套产品保险费给予补贴", "对专利保险给予补助", "其他内容"]
+    base = {"保险费": 1.0, "补贴": 1.0}
+    with_subject = support_score({**base, "公积金": 1.0}, [corpus[0]], corpus)
+    with_verb = support_score({**base, "买不起": 0.5}, [corpus[0]], corpus)
+    assert with_subject < 0.55 < with_verb
+
+
+def test_words_scattered_over_a_long_clause_support_less_than_words_in_one_sentence():
+    together = "纳入政府采购目录的产品享受价格扣除。其他规定一。其他规定二。其他规定三。"
+    scattered = "纳入政府采购目录的产品优先采购。其他规定一。其他规定二。研发费用按价格加计扣除。"
+    corpus = [together, scattered, "无关条款"]
+    terms = {"政府采购": 1.0, "价格": 1.0, "扣除": 1.0}
+    assert support_score(terms, [scattered], corpus) < support_score(terms, [together], corpus)
+
+
+def test_windows_are_runs_of_consecutive_sentences():
+    assert windows("一。二。三。", 2) == ["一。二。", "二。三。"]
+    assert windows("只有一句。", 2) == ["只有一句。"]
