@@ -6,7 +6,7 @@ export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 SHARED ?= ../shared
 
-.PHONY: setup index run test test-fast lint bench-index bench-retrieval bench-latency eval clean
+.PHONY: setup index run test test-fast lint bench-index bench-retrieval bench-answers bench-latency eval clean
 
 setup:
 	bash scripts/setup.sh
@@ -38,6 +38,9 @@ bench-latency: index
 
 bench-retrieval: setup
 	$(PY) -m assistant bench-retrieval --beir $(SHARED)/bench/ncppolicies --ids $(SHARED)/bench/ncppolicies/dev_ids.txt --out data/bench/ncppolicies-dev.jsonl
+
+bench-answers: setup
+	$(PY) -m assistant bench-answers --beir $(SHARED)/bench/ncppolicies --ids $(SHARED)/bench/ncppolicies/dev_ids.txt --out data/bench/ncppolicies-answers-dev.jsonl
 
 clean:
 	rm -rf data
