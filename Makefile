@@ -6,7 +6,7 @@ export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 SHARED ?= ../shared
 
-.PHONY: setup index run test test-fast lint bench-index bench-retrieval bench-latency bench-concurrency eval clean
+.PHONY: setup index run test test-fast lint bench-index bench-retrieval bench-answers bench-latency bench-concurrency eval clean
 
 setup:
 	bash scripts/setup.sh
@@ -41,6 +41,9 @@ bench-concurrency: index
 
 bench-retrieval: setup
 	$(PY) -m assistant bench-retrieval --beir $(SHARED)/bench/ncppolicies --ids $(SHARED)/bench/ncppolicies/dev_ids.txt --out data/bench/ncppolicies-dev.jsonl
+
+bench-answers: setup
+	$(PY) -m assistant bench-answers --beir $(SHARED)/bench/ncppolicies --ids $(SHARED)/bench/ncppolicies/dev_ids.txt --out data/bench/ncppolicies-answers-dev.jsonl
 
 clean:
 	rm -rf data

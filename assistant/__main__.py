@@ -1,4 +1,4 @@
-"""``python -m assistant ask | chat | eval | bench-retrieval``: the assistant's command line."""
+"""``python -m assistant ask | chat | eval | bench-retrieval | bench-answers``: the assistant's command line."""
 
 from __future__ import annotations
 
@@ -83,6 +83,13 @@ def _bench(settings: Settings, args) -> int:
     return run_bench(settings, Path(args.beir), Path(args.ids) if args.ids else None, Path(args.out), args.limit)
 
 
+def _bench_answers(settings: Settings, args) -> int:
+    from assistant.bench_answers import run_answer_bench
+
+    return run_answer_bench(settings, Path(args.beir), Path(args.ids) if args.ids else None, Path(args.out), args.limit,
+                            home=Path(args.data_dir) if args.data_dir else None)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point."""
     parser = argparse.ArgumentParser(prog="python -m assistant", description="Ask the policy Q&A assistant.")
@@ -104,9 +111,16 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument("--ids", help="file of query ids to run (e.g. dev_ids.txt)")
     bench.add_argument("--out", required=True, help="per-query hits, JSON lines")
     bench.add_argument("--limit", type=int, help="only the first N queries (smoke runs)")
+    answers = sub.add_parser("bench-answers", help="end-to-end answering benchmark on a BEIR folder with answer spans")
+    answers.add_argument("--beir", required=True, help="folder with corpus.jsonl, queries.jsonl, qrels/test.tsv, answers.jsonl")
+    answers.add_argument("--ids", help="file of query ids to run (e.g. dev_ids.txt)")
+    answers.add_argument("--out", required=True, help="per-question results, JSON lines")
+    answers.add_argument("--data-dir", help="where the benchmark's corpus copy and its own data directory live "
+                                            "(default: <data dir>/bench/<folder name>, shared with bench-retrieval)")
+    answers.add_argument("--limit", type=int, help="only the first N questions (smoke runs)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    handlers = {"ask": _ask, "chat": _chat, "eval": _eval, "bench-retrieval": _bench}
+    handlers = {"ask": _ask, "chat": _chat, "eval": _eval, "bench-retrieval": _bench, "bench-answers": _bench_answers}
     try:
         settings = load_settings()
         return handlers[args.command](settings, args)

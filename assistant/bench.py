@@ -77,6 +77,20 @@ def _write_corpus(corpus: list[dict], target: Path) -> None:
             path.write_text(text, encoding="utf-8")
 
 
+def index_beir(settings, corpus: list[dict], home: Path, embedder=None):
+    """Index a benchmark's documents as a corpus of their own (``home/corpus``, data in ``home/data``), cached by
+    clause content hash; the settings for that corpus and the embedder used."""
+    _write_corpus(corpus, home / "corpus")
+    bench_settings = replace_settings(settings, corpus_dir=home / "corpus", data_dir=home / "data", catalog_path=home / "catalog.yaml")
+    embedder = embedder or make_embedder(bench_settings)
+    started = time.perf_counter()
+    result = build(bench_settings, embedder, progress=True)
+    print(f"bench index: {len(result.generation.clauses)} chunks from {len(result.generation.docs)} documents, "
+          f"{result.embedded} embedded now, {time.perf_counter() - started:.1f} s"
+          f" (longest chunk {max(len(c.text) for c in result.generation.clauses)} characters)")
+    return bench_settings, embedder
+
+
 def relevant(hit_doc: str, text: str, gold_docs: set[str], answer: str | None) -> bool:
     """The protocol's relevance: a gold document's chunk that holds the answer (its first 30 characters if long)."""
     if hit_doc not in gold_docs:
@@ -93,15 +107,7 @@ def run_bench(settings, beir: Path, ids_file: Path | None, out: Path, limit: int
     corpus, queries, qrels, answers = load_beir(beir, ids_file)
     if limit:
         queries = queries[:limit]
-    home = Path(settings.data_dir) / "bench" / beir.name
-    _write_corpus(corpus, home / "corpus")
-    bench_settings = replace_settings(settings, corpus_dir=home / "corpus", data_dir=home / "data", catalog_path=home / "catalog.yaml")
-    embedder = make_embedder(bench_settings)
-    started = time.perf_counter()
-    result = build(bench_settings, embedder, progress=True)
-    print(f"bench index: {len(result.generation.clauses)} chunks from {len(result.generation.docs)} documents, "
-          f"{result.embedded} embedded now, {time.perf_counter() - started:.1f} s"
-          f" (longest chunk {max(len(c.text) for c in result.generation.clauses)} characters)")
+    bench_settings, embedder = index_beir(settings, corpus, Path(settings.data_dir) / "bench" / beir.name)
     store = IndexStore(Path(bench_settings.data_dir) / "index")
     cache = store.cache()
     knowledge = KnowledgeBase(store, QueryCache(embedder, cache), bench_settings.current_date)
@@ -152,4 +158,4 @@ def replace_settings(settings, **changes):
     return settings.model_copy(update=changes)
 
 
-__all__ = ["SYSTEMS", "load_beir", "relevant", "replace", "run_bench"]
+__all__ = ["SYSTEMS", "QueryCache", "index_beir", "load_beir", "relevant", "replace", "run_bench"]
