@@ -201,7 +201,9 @@ class Assistant:
         else:
             focus, context = simplified, conversation.context() if resolution.follow_up else ""
         cited = conversation.cited_clauses() if resolution.follow_up else ()
-        query = Query(resolved, self._without_places(focus), self._without_places(context), cited=cited)
+        # Sentences are chosen by the message in the policies' words too (奖励 → 奖补, 老板 → 企业负责人).
+        focus = self._search_text(self._without_places(focus))
+        query = Query(resolved, focus, self._without_places(context), cited=cited)
         return self._generate(generator, base, query, groups, match.uncovered, skip, today)
 
     def _status_answer(self, base: dict, question: str, doc_ids: tuple[str, ...], today: dt.date,
