@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 
 from assistant.conversation import Conversation, Turn, resolve
 from assistant.extractive import Draft, ExtractiveGenerator
+from assistant.figures import compare, missing_figure
 from assistant.guard import screen
 from assistant.knowledge import KnowledgeBase
 from assistant.lexical import bigrams, normalize
@@ -272,6 +273,7 @@ class Assistant:
         merged = _interleave(evidence_lists)
         if not drafts:
             return self._refuse(base, "no_support", merged)
+        drafts = [(label, _with_figures(query.original, draft)) for label, draft in drafts]
         if len(groups) == 1 and groups[0] == (None, None) and not query.context:
             others = self._other_documents(generator, query, merged, skip)
             if others:
@@ -362,6 +364,17 @@ def _strip_places(text: str, places: list[Place]) -> str:
     for place in places:
         text = text.replace(place.name, " ").replace(place.short, " ")
     return text
+
+
+def _with_figures(question: str, draft: Draft) -> Draft:
+    """A draft that also says how the enterprise's own figures compare with the cited clause's thresholds
+    (computed, never guessed), or that the clause states no amount when one is asked for."""
+    clause = draft.sources[0]
+    said = [f"{c.sentence()}[1]。" for c in compare(question, clause.text)]
+    missing = missing_figure(question, " ".join(s for sentences in draft.sentences for s in sentences))
+    if missing:
+        said.append(render(f"no_figure_{missing}"))
+    return replace(draft, text=draft.text + "".join(said)) if said else draft
 
 
 def _cited_first(evidence: list[Evidence], cited: tuple[str, ...]) -> list[Evidence]:

@@ -1,0 +1,158 @@
+"""Figures in questions and clauses, compared by code, never guessed.
+
+An enterprise often states its own situation ("公司80个人里搞研发的只有6个，比例够不够?", "去年营收800多万"). When a
+cited clause sets a threshold of the same kind (不低于10%, 2000万元以上, 最高不超过3%), the answer says how the stated
+figure compares. When the question asks for an amount and the cited clause states none, the answer says so
+rather than leaving the impression that one exists. Pure functions over text."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from assistant.lexical import bigrams, normalize
+
+# Units a figure can carry, and the kind of quantity each measures.
+_UNIT_KIND = {
+    "亿元": "money", "万元": "money", "元": "money", "亿": "money", "万": "money",
+    "%": "percent", "％": "percent",
+    "人": "people", "名": "people",
+}
+_SCALE = {"亿元": 1e8, "亿": 1e8, "万元": 1e4, "万": 1e4, "元": 1.0}
+_NUMBER = r"(\d+(?:\.\d+)?)"
+_FIGURE = re.compile(_NUMBER + r"\s*(多|余)?\s*(亿元|万元|亿|万|元|%|％|个人|人|名)")
+_AT_LEAST = re.compile(r"(不低于|不少于|不小于|达到|(?<!不)超过|(?<!不)高于|(?<!不)大于|≥)\s*$")
+_AT_MOST = re.compile(r"(最高不超过|不超过|不高于|不大于|最高|最多|(?<!不)低于|(?<!不)少于|(?<!不)小于|≤)\s*$")
+_AT_LEAST_AFTER = re.compile(r"^\s*(以上|及以上|或以上)")
+_AT_MOST_AFTER = re.compile(r"^\s*(以下|及以下|以内)")
+# Questions that ask for an amount of money, and those that ask for a rate.
+_PEOPLE = re.compile(r"人员|职工|员工|人数|从业人|人才|人")
+_ASKS_MONEY = re.compile(r"多少钱|多少万|多少元|金额|补多少|奖多少|奖励多少|补贴多少|补助多少|给多少|拿多少|能拿到?多少|最高多少|最多多少|上限")
+_ASKS_RATE = re.compile(r"比例是?多少|多少%|费率是?多少|利率是?多少|贴息多少|百分之几")
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A number with its unit: ``value`` in the unit's base (元 for money, percent points, persons)."""
+
+    value: float
+    kind: str
+    text: str
+    approximate: bool = False
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """A limit a clause sets: at least (``minimum``) or at most a figure; ``context`` is what precedes it
+    (科技人员占职工总数比例不低于10%: the limit is on that share)."""
+
+    figure: Figure
+    minimum: bool
+    text: str
+    context: str = ""
+
+
+def figures(text: str) -> list[Figure]:
+    """The figures written in a text, in order."""
+    out = []
+    for match in _FIGURE.finditer(normalize(text)):
+        number, more, unit = match.groups()
+        unit = "人" if unit == "个人" else unit
+        kind = _UNIT_KIND[unit]
+        value = float(number) * _SCALE.get(unit, 1.0)
+        out.append(Figure(value, kind, match.group(0), approximate=bool(more)))
+    return out
+
+
+def thresholds(text: str) -> list[Threshold]:
+    """The limits a clause sets: a figure with 不低于/不超过/最高 before it or 以上/以下 after it."""
+    text = normalize(text)
+    out = []
+    for match in _FIGURE.finditer(text):
+        before, after = text[max(0, match.start() - 6) : match.start()], text[match.end() : match.end() + 4]
+        minimum = bool(_AT_LEAST.search(before) or _AT_LEAST_AFTER.search(after))
+        maximum = bool(_AT_MOST.search(before) or _AT_MOST_AFTER.search(after))
+        if minimum == maximum:
+            continue
+        (figure,) = figures(match.group(0))
+        lead = _AT_LEAST.search(before) or _AT_MOST.search(before)
+        tail = _AT_LEAST_AFTER.search(after) or _AT_MOST_AFTER.search(after)
+        start = match.start() - (len(lead.group(0)) if lead else 0)
+        end = match.end() + (len(tail.group(0)) if tail else 0)
+        context = re.split(r"[,，。；;、]", text[max(0, start - 12) : start])[-1]
+        out.append(Threshold(figure, minimum, text[start:end].strip(), context))
+    return out
+
+
+def stated_figures(question: str) -> list[Figure]:
+    """The enterprise's own figures in a question; two head counts ("80个人里…6个") also give their share."""
+    found = figures(question)
+    people = [f for f in found if f.kind == "people"]
+    counts = re.findall(r"(\d+)\s*个(?!人)", normalize(question))
+    if len(people) == 1 and counts:  # "80个人里搞研发的只有6个"
+        people.append(Figure(float(counts[0]), "people", f"{counts[0]}个"))
+    if len(people) == 2 and people[0].value and people[1].value:
+        small, large = sorted(people, key=lambda f: f.value)
+        share = 100 * small.value / large.value
+        found.append(Figure(share, "percent", f"{_number(small.value)}÷{_number(large.value)}={_number(share)}%"))
+    return found
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """How a stated figure compares with a clause's threshold."""
+
+    stated: Figure
+    threshold: Threshold
+
+    @property
+    def meets(self) -> bool:
+        """Whether the stated figure is within the threshold."""
+        if self.threshold.minimum:
+            return self.stated.value >= self.threshold.figure.value
+        return self.stated.value <= self.threshold.figure.value
+
+    def sentence(self) -> str:
+        """The comparison in words, e.g. 按您提供的数字，6÷80=7.5%，未达到条款中的“不低于10%”。"""
+        if self.threshold.minimum:
+            relation = "达到" if self.meets else "未达到"
+        else:
+            relation = "在…以内" if self.meets else "超出"
+        about = "（约数，请以实际数字核对）" if self.stated.approximate else ""
+        limit = f"条款中的“{self.threshold.text}”"
+        said = f"在{limit}以内" if relation == "在…以内" else f"{relation}{limit}"
+        return f"按您提供的数字，{self.stated.text}{about}，{said}；其他条件请对照条款逐项核实"
+
+
+def compare(question: str, clause_text: str) -> list[Comparison]:
+    """The stated figures of a question set against the thresholds of the same kind in a clause."""
+    limits = thresholds(clause_text)
+    asked = set(bigrams(question))
+    out = []
+    for stated in stated_figures(question):
+        same = [t for t in limits if t.figure.kind == stated.kind]
+        if "÷" in stated.text:  # a share of head counts is limited where the clause speaks of people
+            same = [t for t in same if _PEOPLE.search(t.context)]
+        if not same:
+            continue
+        # The limit on what the question is about: the one whose wording shares most with the question.
+        best = max(same, key=lambda t: len(asked & set(bigrams(t.context))))
+        if len(same) > 1 and not asked & set(bigrams(best.context)):
+            continue
+        out.append(Comparison(stated, best))
+    return out
+
+
+def missing_figure(question: str, quoted: str) -> str | None:
+    """What the question asks for that the quoted text does not state: 'amount', 'rate' or None."""
+    asked = normalize(question)
+    present = {f.kind for f in figures(quoted)}
+    if _ASKS_MONEY.search(asked) and "money" not in present:
+        return "amount"
+    if _ASKS_RATE.search(asked) and "percent" not in present:
+        return "rate"
+    return None
+
+
+def _number(value: float) -> str:
+    return f"{value:.1f}".rstrip("0").rstrip(".")

@@ -1,0 +1,64 @@
+"""The enterprise's own figures against a clause's thresholds, and amounts asked for but not stated."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.figures import compare, figures, missing_figure, stated_figures, thresholds
+
+CRITERIA = "到2025年底,研发投入占销售收入比例不低于2%,科技人员占职工总数比例不低于10%,营业收入2000万元以上"
+
+
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        ("最高补助35万元", [("money", 350000.0)]),
+        ("营收800多万", [("money", 8000000.0)]),
+        ("总额不超过1.5亿元", [("money", 150000000.0)]),
+        ("费率4%，80个人", [("percent", 4.0), ("people", 80.0)]),
+    ],
+)
+def test_figures_are_read_with_their_units(text, values):
+    assert [(f.kind, f.value) for f in figures(text)] == values
+
+
+def test_thresholds_know_at_least_from_at_most():
+    found = {t.text: t.minimum for t in thresholds(CRITERIA + ",最高不超过3%的保险费率,500万元及以下")}
+    assert found == {"不低于2%": True, "不低于10%": True, "2000万元以上": True, "最高不超过3%": False, "500万元及以下": False}
+
+
+def test_two_head_counts_give_their_share():
+    shares = [f for f in stated_figures("公司80个人里搞研发的只有6个，比例够不够?") if f.kind == "percent"]
+    assert [round(f.value, 1) for f in shares] == [7.5]
+
+
+@pytest.mark.parametrize(
+    ("question", "clause", "expected"),
+    [
+        ("公司80个人里搞研发的技术人员只有6个，比例够不够？", CRITERIA, "6÷80=7.5%，未达到条款中的“不低于10%”"),
+        ("我们去年营收800多万，够不够?", CRITERIA, "800多万（约数，请以实际数字核对），未达到条款中的“2000万元以上”"),
+        ("我们营收3000万", CRITERIA, "3000万，达到条款中的“2000万元以上”"),
+        ("保险费率是4%，能全补吗？", "按照最高不超过3%的保险费率给予补贴", "4%，超出条款中的“最高不超过3%”"),
+    ],
+)
+def test_a_stated_figure_is_compared_with_the_threshold_of_its_kind(question, clause, expected):
+    (comparison,) = compare(question, clause)
+    assert expected in comparison.sentence()
+
+
+def test_no_comparison_without_a_threshold_of_the_same_kind():
+    assert compare("我们有80个人", "最高补助35万元") == []
+    assert compare("专利保险费最多补几年?", CRITERIA) == []
+
+
+@pytest.mark.parametrize(
+    ("question", "quoted", "expected"),
+    [
+        ("江门对首次认定的企业奖励多少钱?", "将专精特新企业纳入专项资金重点支持范围。", "amount"),
+        ("江门对首次认定的企业奖励多少钱?", "给予一次性奖励20万元。", None),
+        ("贴息比例是多少?", "给予贴息支持。", "rate"),
+        ("有哪些支持措施?", "给予支持。", None),
+    ],
+)
+def test_an_amount_asked_for_but_not_stated_is_named(question, quoted, expected):
+    assert missing_figure(question, quoted) == expected
