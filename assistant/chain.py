@@ -26,8 +26,10 @@ from index.gazetteer import Place
 from index.textnorm import has_cjk, is_traditional, to_simplified, to_traditional
 
 log = logging.getLogger(__name__)
-_MARKER = re.compile(r"\[(\d+)\]")
+_MARKER = re.compile(r"\[(\d{1,2})\]")  # a citation marker; [2020] in a quoted clause is a year, not a marker
 _CONTENT = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
+# A question asking what a period is ("执行期限是怎样的?"), not whether a policy is still in it ("还在实施期内吗?").
+_PERIOD_WORDS = re.compile(r"(有效期|执行期限|实施期限|执行期|实施期|执行时间|实施时间|截止时间|截止日期)(?=是|为|有多|多长|怎样|怎么|如何|到哪)")
 _REFERS_BACK = re.compile(r"这个|这份|这项|这条|该(文件|政策|方案|意见|计划|办法)|此(文件|政策)|它|上面|刚才|前面")
 
 
@@ -185,7 +187,7 @@ class Assistant:
             if doc_filter is not None:
                 ids = tuple(set(ids or doc_filter) & set(doc_filter))
             groups = [(None, ids)]
-        if asks_status(simplified) or asks_date(simplified):
+        if (asks_status(simplified) or asks_date(simplified)) and not self._period_in_text(simplified, match.doc_ids):
             doc_ids = match.doc_ids
             if _REFERS_BACK.search(simplified) and not self.kb.regions.gazetteer.find(simplified):
                 # "这个文件还有效吗?": the documents the previous answer cited.
@@ -227,6 +229,15 @@ class Assistant:
         evidence = [e for e in evidence if e.clause.clause_id not in cited]
         top = [Evidence(c, 1.0, i + 1) for i, c in enumerate(c for _, d in drafts for c in d.sources)]
         return self._compose(base, drafts, top + evidence, (), today, notes=about_dates)
+
+    def _period_in_text(self, question: str, doc_ids: tuple[str, ...]) -> bool:
+        """Whether a question about a period ("…零收费政策的执行期限是怎样的?") is answered by a clause that states
+        it, rather than by a document's status: the best clause names the very period word asked about."""
+        asked = _PERIOD_WORDS.findall(question)
+        if not asked:
+            return False
+        evidence = self.kb.search(self._search_text(question), 1, doc_ids=doc_ids or None)
+        return bool(evidence) and any(word in to_simplified(evidence[0].clause.text) for word in asked)
 
     def _search_text(self, text: str) -> str:
         """What is searched for a question: its words and the policy terms its everyday words stand for."""

@@ -43,13 +43,18 @@ class Draft:
     sentences: tuple[tuple[str, ...], ...]
 
 
+_NUMBERING = re.compile(r"^([一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[)）]|\d+[.．、]|第.+?[条章])\s*")
+BARE_HEADING_CHARS = 12  # a heading longer than this (after its number) says something: it may be quoted
+
+
 def sentences_of(clause: Clause) -> list[str]:
     """The sentences of a clause, without its bare heading and responsibility notes."""
     heading = clause.headings[-1] if clause.headings else ""
+    bare = len(_NUMBERING.sub("", heading)) <= BARE_HEADING_CHARS
     out = []
     for match in _SENTENCE.finditer(clause.text):
         sentence = match.group(0).strip()
-        if len(sentence) < 6 or sentence.rstrip("。") == heading or _RESPONSIBLE.match(to_simplified(sentence)):
+        if len(sentence) < 6 or (bare and sentence.rstrip("。") == heading) or _RESPONSIBLE.match(to_simplified(sentence)):
             continue
         out.append(sentence)
     return out
@@ -102,39 +107,77 @@ class ExtractiveGenerator:
         return math.log((self._n + 1) / (df + 0.5)) if df else 0.0
 
     def pick(self, focus: str, context: str, evidence: list[Evidence]) -> list[Pick]:
-        """Candidate sentences from the top clauses, best first (ties: the better-ranked clause)."""
+        """Candidate sentences from the top clauses, best first (ties: the better-ranked clause). The
+        document's own title is no evidence that a sentence answers (news-style notices repeat it in their
+        lead), and a question of an FAQ document is not its answer (the answer follows it)."""
         picks = []
         for item in evidence[: self.max_clauses]:
             prior = 0.1 * item.score
+            title = item.clause.doc.title
             for sentence in sentences_of(item.clause):
-                picks.append(Pick(item.clause, sentence, score_sentence(sentence, focus, context, self.idf) + prior))
+                scored = sentence.replace(title, " ") if title else sentence
+                value = score_sentence(scored, focus, context, self.idf) + prior
+                if sentence.rstrip().endswith(("？", "?")):
+                    value *= 0.5
+                picks.append(Pick(item.clause, sentence, value))
         return sorted(picks, key=lambda p: -p.score)
 
     def answer(self, query: Query, evidence: list[Evidence]) -> Draft:
-        """One or two sentences that answer, each followed by its citation marker."""
+        """The sentences of the best clause that answer, each run of consecutive sentences quoted as written
+        and followed by its citation marker."""
         picks = self.pick(query.original, query.context, evidence)
         if not picks:
             return Draft("", (), ())
         best = picks[0]
-        chosen = [best]
+        order = sentences_of(best.clause)
+        chosen = set(continued(order, order.index(best.sentence)))
         # More sentences only from the same clause (a second clause would be cited on weaker grounds), those
         # that answer nearly as well: criteria, measures and amounts are often spread over several sentences.
+        extra = 0
         for other in picks[1:]:
-            if len(chosen) > self.max_extra or sum(len(p.sentence) for p in chosen) > self.max_chars:
+            if extra >= self.max_extra or sum(len(order[i]) for i in chosen) > self.max_chars:
                 break
             if other.clause.clause_id == best.clause.clause_id and other.score >= self.keep_ratio * best.score:
-                chosen.append(other)
-        order = sentences_of(best.clause)
-        chosen.sort(key=lambda p: order.index(p.sentence) if p.sentence in order else len(order))
-        sources: list[Clause] = []
-        used: dict[str, list[str]] = {}
-        parts = []
-        for pick in chosen:
-            if pick.clause not in sources:
-                sources.append(pick.clause)
-            key = sources.index(pick.clause) + 1
-            used.setdefault(pick.clause.clause_id, []).append(pick.sentence)
-            parts.append(f"{pick.sentence.rstrip('。；;')}[{key}]。")
-        intro = f"根据{sources[0].name}：" if len(sources) == 1 else "根据知识库中的政策文件："
-        text = intro + "".join(parts)
-        return Draft(text, tuple(sources), tuple(tuple(used[c.clause_id]) for c in sources))
+                index = order.index(other.sentence)
+                if index not in chosen:
+                    chosen.add(index)
+                    extra += 1
+        runs = _runs(sorted(chosen))
+        quoted = tuple(order[i] for i in sorted(chosen))
+        text = f"根据{best.clause.name}：" + "".join(
+            "".join(order[i] for i in run).rstrip("。；;，,") + "[1]。" for run in runs
+        )
+        return Draft(text, (best.clause,), (quoted,))
+
+
+# A quote goes on past a sentence that introduces what follows (：), asks (FAQ), or is too short to stand
+# alone, and through a list of items separated by ；, up to these lengths.
+_CONTINUE_SHORT = 40
+_CONTINUE_MAX = 120
+_CONTINUE_LIST_MAX = 150
+
+
+def continued(sentences: list[str], start: int) -> list[int]:
+    """The index of the best sentence and of those that complete it."""
+    chosen = [start]
+    length = len(sentences[start])
+    while chosen[-1] + 1 < len(sentences):
+        last = sentences[chosen[-1]].rstrip()
+        opens = last.endswith(("：", ":", "？", "?")) or length < _CONTINUE_SHORT
+        listing = last.endswith(("；", ";"))
+        if not ((opens and length < _CONTINUE_MAX) or (listing and length < _CONTINUE_LIST_MAX)):
+            break
+        chosen.append(chosen[-1] + 1)
+        length += len(sentences[chosen[-1]])
+    return chosen
+
+
+def _runs(indexes: list[int]) -> list[list[int]]:
+    """Consecutive indexes grouped: [1, 2, 4] → [[1, 2], [4]]."""
+    runs: list[list[int]] = []
+    for index in indexes:
+        if runs and runs[-1][-1] + 1 == index:
+            runs[-1].append(index)
+        else:
+            runs.append([index])
+    return runs

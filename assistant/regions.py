@@ -22,8 +22,10 @@ class RegionMatch:
 
 
 def covers(doc: PolicyDoc, place: Place) -> bool:
-    """A city's policy covers that city; a province's covers the province and its cities; a national one all."""
-    if doc.level == "national":
+    """A city's policy covers that city; a province's covers the province and its cities; a national one all.
+    A document whose region the metadata does not know is not excluded by a place: uncertain metadata must not
+    hide the notice that answers."""
+    if doc.level == "national" or not (doc.level or doc.province or doc.city):
         return True
     if doc.city:
         return place.name == doc.city
