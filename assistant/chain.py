@@ -45,9 +45,11 @@ class Thresholds:
     # A follow-up's answer must still be about what was asked before ("国家级的呢?" after a question on
     # provincial incubators is not answered with a clause on national technology centres).
     min_follow_up_context: float = 0.7
-    # A question naming no place is also answered from other documents whose best clause scores this share of
-    # the best clause's and supports an answer on its own; at most this many more documents.
-    other_document_score: float = 0.8
+    # A question naming no place is also answered from other documents among the best-ranked this deep whose
+    # own best clauses support an answer; at most this many more documents.
+    other_document_depth: int = 12
+    # The support another document needs once the question is known to be answered by the best one.
+    min_support_other: float = 0.62
     max_other_documents: int = 2
 
 
@@ -286,35 +288,39 @@ class Assistant:
             return self._refuse(base, "no_support", merged)
         drafts = [(label, _with_figures(query.original, draft)) for label, draft in drafts]
         if len(groups) == 1 and groups[0] == (None, None) and not query.context:
-            others = self._other_documents(generator, query, merged, skip)
+            others, more = self._other_documents(generator, query, merged, skip)
             if others:
+                known = {e.clause.clause_id for e in merged}
+                merged = merged + [replace(e, rank=len(merged) + i) for i, e in
+                                   enumerate((e for e in more if e.clause.clause_id not in known), 1)]
                 first = drafts[0][1]
                 drafts = [(_doc_label(first.sources[0].doc), first), *others]
         return self._compose(base, drafts, merged, uncovered, today, no_basis=missing)
 
     def _other_documents(self, generator: ExtractiveGenerator, query: Query, evidence: list[Evidence],
-                         skip: set[str]) -> list[tuple[str, Draft]]:
+                         skip: set[str]) -> tuple[list[tuple[str, Draft]], list[Evidence]]:
         """A question that names no place may be answered by several documents: one part for each other
-        document whose best clause is nearly as good as the best one and supports an answer on its own."""
+        document among the best-ranked ones whose own best clauses support an answer (each document searched
+        on its own, so its best clause is found even when another document fills the top of the ranking).
+        Returns the parts and the evidence they rest on."""
         if not evidence:
-            return []
-        top = evidence[0]
+            return [], []
+        wide = self.kb.search(self._search_text(query.text), self.thresholds.other_document_depth)
+        candidates = list(dict.fromkeys(e.clause.doc.doc_id for e in wide))
+        candidates = [d for d in candidates if d != evidence[0].clause.doc.doc_id]
         parts: list[tuple[str, Draft]] = []
-        seen = {top.clause.doc.doc_id}
-        for item in evidence[1:]:
-            doc = item.clause.doc
-            if doc.doc_id in seen or len(parts) >= self.thresholds.max_other_documents:
-                continue
-            seen.add(doc.doc_id)
-            if item.score < self.thresholds.other_document_score * top.score:
+        used: list[Evidence] = []
+        for doc_id in candidates:
+            if len(parts) >= self.thresholds.max_other_documents:
                 break
-            own = [e for e in evidence if e.clause.doc.doc_id == doc.doc_id]
-            if not supported(self.support(query.text, own, skip), self.thresholds.min_support):
+            own = self.kb.search(self._search_text(query.text), 4, doc_ids=(doc_id,))
+            if not own or not supported(self.support(query.text, own, skip), self.thresholds.min_support_other):
                 continue
             draft = generator.answer(query, own)
             if draft.sources:
-                parts.append((_doc_label(doc), draft))
-        return parts
+                parts.append((_doc_label(draft.sources[0].doc), draft))
+                used.extend(own)
+        return parts, used
 
     def _compose(self, base: dict, drafts, evidence: list[Evidence], uncovered, today: dt.date, notes: bool = True,
                  no_basis: list[str] | None = None) -> Answer:
