@@ -1,6 +1,6 @@
-"""The persistent index: an embedding cache, Chroma collections by generation, and an atomic pointer.
+"""The persistent index: an embedding cache, vectors by generation (a VectorStore), and an atomic pointer.
 
-A build writes a complete new generation (manifest + Chroma collection) and only then replaces the pointer
+A build writes a complete new generation (manifest + its vectors) and only then replaces the pointer
 file (``current.json``) with ``os.replace``. A build killed at any moment therefore leaves the previous
 generation whole and in use; its half-written leftovers are swept by the next build. The generation a build
 replaces is kept until the one after (a question that started on it may still be searching it). Vectors are
@@ -20,6 +20,7 @@ import numpy as np
 
 from index.errors import ConfigError, IndexMissingError
 from index.types import Clause, PolicyDoc, doc_from_dict, doc_to_dict
+from index.vectors import ChromaVectors, VectorStore, collection_name
 
 log = logging.getLogger(__name__)
 POINTER = "current.json"
@@ -64,15 +65,6 @@ class EmbeddingCache:
         self._db.close()
 
 
-def chroma_client(path: Path):
-    """An embedded, persistent Chroma client with telemetry off."""
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
-
-    path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(path), settings=ChromaSettings(anonymized_telemetry=False))
-
-
 def _clause_row(clause: Clause) -> dict:
     return {
         "doc_id": clause.doc.doc_id,
@@ -108,28 +100,22 @@ class Generation:
 
     @property
     def collection_name(self) -> str:
-        """The Chroma collection holding this generation's vectors."""
-        return f"clauses-gen{self.number}"
+        """The Chroma collection holding this generation's vectors (recorded in the pointer file)."""
+        return collection_name(self.number)
 
 
 class IndexStore:
-    """The index directory: pointer, manifests, Chroma and the embedding cache."""
+    """The index directory: pointer, manifests and the embedding cache; vectors in a ``VectorStore``
+    (by default an embedded Chroma in ``root/chroma``)."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, vectors: VectorStore | None = None):
         self.root = Path(root)
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise ConfigError(f"cannot use {self.root} as the index directory: {exc.strerror} (see POLICYQA_DATA_DIR)") from exc
-        self._client = None
+        self.vectors: VectorStore = vectors if vectors is not None else ChromaVectors(self.root / "chroma")
         self._pointer_seen: tuple[tuple[int, int, int], int] | None = None  # (pointer file stat, generation)
-
-    @property
-    def client(self):
-        """The Chroma client (opened on first use)."""
-        if self._client is None:
-            self._client = chroma_client(self.root / "chroma")
-        return self._client
 
     def cache(self) -> EmbeddingCache:
         """The embedding cache."""
@@ -192,10 +178,6 @@ class IndexStore:
             raise IndexMissingError(f"no index in {self.root}: run `python -m index build` first")
         return generation
 
-    def collection(self, generation: Generation):
-        """The Chroma collection of a generation."""
-        return self.client.get_collection(generation.collection_name, embedding_function=None)
-
     def publish(
         self,
         fingerprint: str,
@@ -218,25 +200,14 @@ class IndexStore:
             "skipped": skipped,
         }
         _write_atomic(self.root / manifest_name, json.dumps(manifest, ensure_ascii=False))
-        try:
-            self.client.delete_collection(generation.collection_name)
-        except Exception:  # noqa: BLE001 - absent is the normal case
-            pass
-        collection = self.client.create_collection(
-            generation.collection_name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
+        self.vectors.drop(number)  # the leftover of a build killed before it published this number
+        self.vectors.add(
+            number,
+            [c.clause_id for c in clauses],
+            [vectors[c.hash] for c in clauses],
+            [{"doc_id": c.doc.doc_id, "province": c.doc.province or "", "city": c.doc.city or "",
+              "clause_path": c.clause_path} for c in clauses],
         )
-        for start in range(0, len(clauses), 1000):
-            batch = clauses[start : start + 1000]
-            collection.add(
-                ids=[c.clause_id for c in batch],
-                embeddings=[vectors[c.hash] for c in batch],
-                documents=[c.indexed_text() for c in batch],
-                metadatas=[
-                    {"doc_id": c.doc.doc_id, "province": c.doc.province or "", "city": c.doc.city or "",
-                     "clause_path": c.clause_path}
-                    for c in batch
-                ],
-            )
         pointer = {"generation": number, "manifest": manifest_name, "collection": generation.collection_name}
         _write_atomic(self.root / POINTER, json.dumps(pointer))
         self.sweep()
@@ -246,15 +217,14 @@ class IndexStore:
         """Delete every generation but the published one and the one it replaced (a question that started on
         that one may still be searching it); what is older are leftovers of replaced or killed builds."""
         pointer = self._pointer()
-        keep_collections, keep_manifests = set(), set()
+        keep_generations, keep_manifests = set(), set()
         if pointer:
-            keep_collections = {pointer["collection"], f"clauses-gen{pointer['generation'] - 1}"}
+            keep_generations = {pointer["generation"], pointer["generation"] - 1}
             keep_manifests = {pointer["manifest"], f"manifest-gen{pointer['generation'] - 1}.json"}
-        for collection in self.client.list_collections():
-            name = getattr(collection, "name", collection)
-            if name.startswith("clauses-gen") and name not in keep_collections:
-                self.client.delete_collection(name)
-                log.info("removed stale collection %s", name)
+        for number in self.vectors.generations():
+            if number not in keep_generations:
+                self.vectors.drop(number)
+                log.info("removed the vectors of stale generation %s", number)
         for path in self.root.glob("manifest-gen*.json*"):
             if path.name not in keep_manifests:
                 path.unlink(missing_ok=True)

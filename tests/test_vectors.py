@@ -127,3 +127,23 @@ def test_the_factory_picks_the_store_named_in_the_settings(tmp_path):
         make_vector_store(Settings(vector_store="chroma-http"), tmp_path)
     with pytest.raises(ConfigError, match="POLICYQA_VECTOR_STORE"):
         load_settings(vector_store="faiss")
+
+
+def test_the_knowledge_base_ranks_the_same_over_either_store(settings, fake_embedder):
+    """Dense search through the knowledge base gives the same clauses, in the same order, from Chroma and from
+    memory (so fast tests may use InMemoryVectors without testing something else)."""
+    from assistant.knowledge import DENSE_ONLY, KnowledgeBase
+    from index.build import build, index_dir
+    from index.store import IndexStore
+
+    build(settings, fake_embedder, progress=False)
+    memory = IndexStore(index_dir(settings).with_name("memory-index"), InMemoryVectors())
+    build(settings, fake_embedder, progress=False, store=memory)
+    on_disk = KnowledgeBase.open(settings, fake_embedder, DENSE_ONLY)
+    in_memory = KnowledgeBase(memory, fake_embedder, settings.current_date, DENSE_ONLY)
+    for question in ("专精特新企业的专利保险费补助", "江门市贷款贴息"):
+        chroma_hits = [e.clause.clause_id for e in on_disk.search(question, k=8)]
+        assert chroma_hits and [e.clause.clause_id for e in in_memory.search(question, k=8)] == chroma_hits
+    jilin = {d.doc_id for d in on_disk.docs if "吉林" in d.title}
+    assert jilin and {e.clause.doc.doc_id for e in in_memory.search("补助", k=8, doc_ids=jilin)} == jilin
+    assert in_memory.search("补助", k=8, doc_ids=[]) == []
