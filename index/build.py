@@ -51,7 +51,7 @@ def index_dir(settings) -> Path:
 def open_index(settings) -> IndexStore:
     """The index of the settings' data directory, with the vector store the settings name."""
     root = index_dir(settings)
-    return IndexStore(root, make_vector_store(settings, root))
+    return IndexStore(root, make_vector_store(settings, root), keep_seconds=settings.keep_generations_seconds)
 
 
 def read_corpus(settings) -> tuple[list[PolicyDoc], list[DocReport], list[DocumentError]]:
