@@ -257,21 +257,22 @@ class ChromaVectors:
             raise ConfigError(f"no vectors in {self.path}, and it is not writable: build the index elsewhere first")
         self._copy = tempfile.TemporaryDirectory(prefix="policyqa-chroma-")
         copy = Path(self._copy.name) / "chroma"
-        shutil.copytree(self.path, copy)
+        shutil.copytree(self.path, copy, copy_function=shutil.copyfile)  # contents, not the read-only modes
+        for folder in [copy, *(p for p in copy.rglob("*") if p.is_dir())]:
+            folder.chmod(0o700)
         log.info("%s is not writable and Chroma writes whenever it opens a folder: searching a copy in %s",
                  self.path, copy)
         return copy
 
 
 def _writable(path: Path) -> bool:
-    """Whether Chroma could write its folder (or create it). Root passes permission checks, not a read-only mount."""
+    """Whether Chroma may write its folder (or create it). A folder or database file that nobody may write is
+    read-only even for root, whom permission checks let through; a read-only mount stops root too."""
     probe = path
     while not probe.exists():
         probe = probe.parent
-    if probe != path:
-        return os.access(probe, os.W_OK)
-    sqlite = path / "chroma.sqlite3"
-    return os.access(path, os.W_OK) and (not sqlite.exists() or os.access(sqlite, os.W_OK))
+    targets = [probe] if probe != path else [path, *([path / "chroma.sqlite3"] if (path / "chroma.sqlite3").exists() else [])]
+    return all(os.access(target, os.W_OK) and target.stat().st_mode & 0o222 for target in targets)
 
 
 def make_vector_store(settings, index_root: Path) -> VectorStore:
