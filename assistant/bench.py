@@ -15,9 +15,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from assistant.knowledge import BM25_ONLY, DENSE_ONLY, KnowledgeBase, RetrievalConfig
-from index.build import build
+from index.build import build, open_index
 from index.embeddings import make_embedder
-from index.store import EmbeddingCache, IndexStore
+from index.store import EmbeddingCache
 
 log = logging.getLogger(__name__)
 SYSTEMS: dict[str, RetrievalConfig] = {
@@ -108,7 +108,7 @@ def run_bench(settings, beir: Path, ids_file: Path | None, out: Path, limit: int
     if limit:
         queries = queries[:limit]
     bench_settings, embedder = index_beir(settings, corpus, Path(settings.data_dir) / "bench" / beir.name)
-    store = IndexStore(Path(bench_settings.data_dir) / "index")
+    store = open_index(bench_settings)
     cache = store.cache()
     knowledge = KnowledgeBase(store, QueryCache(embedder, cache), bench_settings.current_date)
     totals = {name: {"hits": dict.fromkeys(KS, 0), "mrr": 0.0, "n": 0, "sme_hits": dict.fromkeys(KS, 0), "sme_mrr": 0.0, "sme_n": 0}

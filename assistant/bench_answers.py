@@ -20,8 +20,7 @@ from pathlib import Path
 from assistant.bench import QueryCache, index_beir, load_beir
 from assistant.chain import Assistant
 from assistant.knowledge import KnowledgeBase
-from index.build import index_dir
-from index.store import IndexStore
+from index.build import open_index
 from index.textnorm import normalize_for_match
 
 log = logging.getLogger(__name__)
@@ -156,7 +155,7 @@ def run_answer_bench(settings, beir: Path, ids_file: Path | None, out: Path, lim
         queries = queries[:limit]
     home = home or Path(settings.data_dir) / "bench" / beir.name
     bench_settings, embedder = index_beir(settings, corpus, home, embedder)
-    store = IndexStore(index_dir(bench_settings))
+    store = open_index(bench_settings)
     cache = store.cache()
     knowledge = KnowledgeBase(store, QueryCache(embedder, cache), bench_settings.current_date)
     assistant = Assistant(knowledge, bench_settings)

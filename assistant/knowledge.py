@@ -1,6 +1,6 @@
 """The knowledge base as the assistant sees it: the published index, searchable three ways and fused.
 
-Systems: ``bm25`` (clause text, jieba words + bigrams), ``dense`` (Chroma, our embedder), ``doc`` (BM25 of the
+Systems: ``bm25`` (clause text, jieba words + bigrams), ``dense`` (the vector store, our embedder), ``doc`` (BM25 of the
 whole document, credited to each of its clauses) and ``cover`` (the IDF-weighted share of the question's
 character bigrams that the clause contains, computed for the candidates the first two bring). The hybrid is a
 weighted sum of the normalised scores; the weights were tuned on the ncppolicies dev ids (scripts/tune_fusion.py).
@@ -21,7 +21,7 @@ from assistant.fusion import max_normalize, min_max_normalize, ranked, weighted_
 from assistant.lexical import bigrams
 from assistant.snapshot import Snapshot
 from assistant.types import Evidence, Status
-from index.build import index_dir
+from index.build import open_index
 from index.embeddings import Embedder
 from index.store import IndexStore
 
@@ -71,7 +71,7 @@ class KnowledgeBase:
     doc_bm25 = _FromSnapshot()
     grams = _FromSnapshot()
     gram_df = _FromSnapshot()
-    collection = _FromSnapshot()
+    vectors = _FromSnapshot()
     regions = _FromSnapshot()
 
     def __init__(self, store: IndexStore, embedder: Embedder, today_fn, config: RetrievalConfig | None = None):
@@ -87,7 +87,7 @@ class KnowledgeBase:
     @classmethod
     def open(cls, settings, embedder: Embedder, config: RetrievalConfig | None = None) -> KnowledgeBase:
         """The knowledge base of the settings' data directory."""
-        return cls(IndexStore(index_dir(settings)), embedder, settings.current_date, config)
+        return cls(open_index(settings), embedder, settings.current_date, config)
 
     def pinned(self) -> KnowledgeBase:
         """This knowledge base held at its current snapshot: it never reloads, so every search made through it
@@ -173,10 +173,8 @@ class KnowledgeBase:
         if allowed is not None and not allowed:
             return {}
         (vector,) = self.embedder.embed_batch([query], kind="query")
-        where = {"doc_id": {"$in": sorted(allowed)}} if allowed is not None else None
-        count = min(top, len(self.clauses))
-        result = self.collection.query(query_embeddings=[vector], n_results=count, where=where, include=["distances"])
-        return {cid: 1.0 - float(dist) for cid, dist in zip(result["ids"][0], result["distances"][0], strict=True)}
+        hits = self.vectors.query(self.generation.number, vector, min(top, len(self.clauses)), doc_ids=allowed)
+        return {hit.clause_id: hit.similarity for hit in hits}
 
     def search(
         self,

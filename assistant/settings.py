@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -32,6 +33,20 @@ class Settings(BaseSettings):
     )
     st_query_prefix: str = Field("", description="Prefix added to queries for the sentence-transformers backend.")
     st_passage_prefix: str = Field("", description="Prefix added to passages for the sentence-transformers backend.")
+    vector_store: Literal["chroma", "chroma-http"] = Field(
+        "chroma",
+        description="Where clause vectors live: 'chroma' (embedded, in data_dir/index/chroma) or 'chroma-http' "
+        "(a Chroma server at vector_store_url).",
+    )
+    vector_store_url: str | None = Field(
+        None, description="Address of the Chroma server for vector_store=chroma-http, e.g. http://127.0.0.1:8000."
+    )
+    keep_generations_seconds: float = Field(
+        600,
+        ge=0,
+        description="A replaced index generation is kept this long after it stopped being current (a question or "
+        "another app copy may still search it); the current and the previous one are always kept.",
+    )
     embed_batch_size: int = Field(16, description="Texts per embedding call while indexing.")
     clause_max_chars: int = Field(500, description="Longer clauses are split at sentence ends into parts.")
     max_document_chars: int = Field(

@@ -8,13 +8,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
 
 from assistant.lexical import BM25Index, bigrams
 from assistant.regions import RegionResolver
 from assistant.types import Clause, PolicyDoc
 from index.gazetteer import default_gazetteer
 from index.store import Generation, IndexStore
+from index.vectors import VectorStore
 
 
 @dataclass(frozen=True, eq=False)
@@ -33,12 +33,13 @@ class Snapshot:
     doc_bm25: BM25Index
     grams: tuple[frozenset[str], ...]
     gram_df: Mapping[str, int]
-    collection: Any  # the generation's Chroma collection
+    vectors: VectorStore  # searched at this generation's number
     regions: RegionResolver
 
     @staticmethod
     def load(generation: Generation, store: IndexStore) -> Snapshot:
-        """Build the searchable snapshot of a generation (BM25 indexes, bigram counts, its Chroma collection)."""
+        """Build the searchable snapshot of a generation (BM25 indexes, bigram counts, its vectors)."""
+        store.vectors.count(generation.number)  # opens the store now, and fails now if the vectors are missing
         clauses = tuple(generation.clauses)
         docs = tuple(generation.docs)
         texts = tuple(clause.indexed_text() for clause in clauses)
@@ -60,6 +61,6 @@ class Snapshot:
             doc_bm25=BM25Index([f"{doc.title}\n{doc.text}" for doc in docs]),
             grams=grams,
             gram_df=MappingProxyType(gram_df),
-            collection=store.collection(generation),
+            vectors=store.vectors,
             regions=RegionResolver(list(docs), default_gazetteer()),
         )

@@ -20,6 +20,7 @@ from index.loaders import corpus_files
 from index.lock import build_lock
 from index.store import Generation, IndexStore
 from index.types import Clause, PolicyDoc, doc_to_dict
+from index.vectors import make_vector_store
 
 log = logging.getLogger(__name__)
 # Embedding runs longer than this many clauses are announced with an estimate before they start.
@@ -45,6 +46,12 @@ class BuildResult:
 def index_dir(settings) -> Path:
     """Where the index lives inside the data directory."""
     return Path(settings.data_dir) / "index"
+
+
+def open_index(settings) -> IndexStore:
+    """The index of the settings' data directory, with the vector store the settings name."""
+    root = index_dir(settings)
+    return IndexStore(root, make_vector_store(settings, root), keep_seconds=settings.keep_generations_seconds)
 
 
 def read_corpus(settings) -> tuple[list[PolicyDoc], list[DocReport], list[DocumentError]]:
@@ -89,13 +96,13 @@ def _fingerprint(embedder_name: str, clauses: list[Clause], docs: list[PolicyDoc
 
 def build(
     settings, embedder: Embedder, progress: bool = True, notify: Callable[[str], None] | None = None,
-    force: bool = False,
+    force: bool = False, store: IndexStore | None = None,
 ) -> BuildResult:
     """Build or update the index; unchanged clauses reuse their cached vectors. One build at a time: another
     build of the same index directory raises BuildLockedError. ``notify`` receives the estimate announced
     before a long embedding run (default: the log); ``force`` publishes a new generation even when nothing
-    changed (the concurrency benchmark re-indexes this way)."""
-    store = IndexStore(index_dir(settings))
+    changed (the concurrency benchmark re-indexes this way); ``store`` replaces the settings' index (tests)."""
+    store = store or open_index(settings)
     with build_lock(store.root):
         return _build(settings, store, embedder, progress, notify or log.info, force)
 

@@ -38,3 +38,7 @@ class EmptyCorpusError(IndexingError):
 
 class BuildLockedError(IndexingError):
     """Another build holds the index directory's build lock."""
+
+
+class GenerationMissingError(IndexingError):
+    """The vector store holds no vectors for the index generation asked for (dropped, or never built)."""

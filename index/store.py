@@ -1,9 +1,10 @@
-"""The persistent index: an embedding cache, Chroma collections by generation, and an atomic pointer.
+"""The persistent index: an embedding cache, vectors by generation (a VectorStore), and an atomic pointer.
 
-A build writes a complete new generation (manifest + Chroma collection) and only then replaces the pointer
+A build writes a complete new generation (manifest + its vectors) and only then replaces the pointer
 file (``current.json``) with ``os.replace``. A build killed at any moment therefore leaves the previous
-generation whole and in use; its half-written leftovers are swept by the next build. The generation a build
-replaces is kept until the one after (a question that started on it may still be searching it). Vectors are
+generation whole and in use; its half-written leftovers are swept by the next build. A replaced generation is
+kept while a question that started on it, or another copy of the app, may still be searching it: for
+``keep_seconds`` after it stopped being current, and the last two always (``generations_to_drop``). Vectors are
 cached by (model, clause hash), so an unchanged clause is never embedded twice.
 """
 
@@ -13,6 +14,8 @@ import json
 import logging
 import os
 import sqlite3
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,9 +23,11 @@ import numpy as np
 
 from index.errors import ConfigError, IndexMissingError
 from index.types import Clause, PolicyDoc, doc_from_dict, doc_to_dict
+from index.vectors import ChromaVectors, VectorStore, collection_name
 
 log = logging.getLogger(__name__)
 POINTER = "current.json"
+HISTORY = "generations.json"  # when each kept generation was published
 
 
 class EmbeddingCache:
@@ -64,15 +69,6 @@ class EmbeddingCache:
         self._db.close()
 
 
-def chroma_client(path: Path):
-    """An embedded, persistent Chroma client with telemetry off."""
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
-
-    path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(path), settings=ChromaSettings(anonymized_telemetry=False))
-
-
 def _clause_row(clause: Clause) -> dict:
     return {
         "doc_id": clause.doc.doc_id,
@@ -108,28 +104,25 @@ class Generation:
 
     @property
     def collection_name(self) -> str:
-        """The Chroma collection holding this generation's vectors."""
-        return f"clauses-gen{self.number}"
+        """The Chroma collection holding this generation's vectors (recorded in the pointer file)."""
+        return collection_name(self.number)
 
 
 class IndexStore:
-    """The index directory: pointer, manifests, Chroma and the embedding cache."""
+    """The index directory: pointer, manifests and the embedding cache; vectors in a ``VectorStore``
+    (by default an embedded Chroma in ``root/chroma``)."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, vectors: VectorStore | None = None, keep_seconds: float = 600,
+                 clock: Callable[[], float] = time.time):
         self.root = Path(root)
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise ConfigError(f"cannot use {self.root} as the index directory: {exc.strerror} (see POLICYQA_DATA_DIR)") from exc
-        self._client = None
+        self.vectors: VectorStore = vectors if vectors is not None else ChromaVectors(self.root / "chroma")
+        self.keep_seconds = keep_seconds  # how long a replaced generation stays searchable
+        self.clock = clock
         self._pointer_seen: tuple[tuple[int, int, int], int] | None = None  # (pointer file stat, generation)
-
-    @property
-    def client(self):
-        """The Chroma client (opened on first use)."""
-        if self._client is None:
-            self._client = chroma_client(self.root / "chroma")
-        return self._client
 
     def cache(self) -> EmbeddingCache:
         """The embedding cache."""
@@ -192,10 +185,6 @@ class IndexStore:
             raise IndexMissingError(f"no index in {self.root}: run `python -m index build` first")
         return generation
 
-    def collection(self, generation: Generation):
-        """The Chroma collection of a generation."""
-        return self.client.get_collection(generation.collection_name, embedding_function=None)
-
     def publish(
         self,
         fingerprint: str,
@@ -218,46 +207,76 @@ class IndexStore:
             "skipped": skipped,
         }
         _write_atomic(self.root / manifest_name, json.dumps(manifest, ensure_ascii=False))
-        try:
-            self.client.delete_collection(generation.collection_name)
-        except Exception:  # noqa: BLE001 - absent is the normal case
-            pass
-        collection = self.client.create_collection(
-            generation.collection_name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
+        self.vectors.drop(number)  # the leftover of a build killed before it published this number
+        self.vectors.add(
+            number,
+            [c.clause_id for c in clauses],
+            [vectors[c.hash] for c in clauses],
+            [{"doc_id": c.doc.doc_id, "province": c.doc.province or "", "city": c.doc.city or "",
+              "clause_path": c.clause_path} for c in clauses],
         )
-        for start in range(0, len(clauses), 1000):
-            batch = clauses[start : start + 1000]
-            collection.add(
-                ids=[c.clause_id for c in batch],
-                embeddings=[vectors[c.hash] for c in batch],
-                documents=[c.indexed_text() for c in batch],
-                metadatas=[
-                    {"doc_id": c.doc.doc_id, "province": c.doc.province or "", "city": c.doc.city or "",
-                     "clause_path": c.clause_path}
-                    for c in batch
-                ],
-            )
         pointer = {"generation": number, "manifest": manifest_name, "collection": generation.collection_name}
         _write_atomic(self.root / POINTER, json.dumps(pointer))
+        published = self._published()
+        published[number] = self.clock()
+        self._record_published({str(n): t for n, t in published.items()})
         self.sweep()
         return generation
 
     def sweep(self) -> None:
-        """Delete every generation but the published one and the one it replaced (a question that started on
-        that one may still be searching it); what is older are leftovers of replaced or killed builds."""
+        """Delete the generations nobody may still search: replaced ones that have not been current for
+        ``keep_seconds`` (the current one and the one it replaced always stay), and leftovers of killed builds.
+        A question that started on a replaced generation, or another copy of the app that has not reloaded yet,
+        keeps its vectors for the grace period."""
         pointer = self._pointer()
-        keep_collections, keep_manifests = set(), set()
-        if pointer:
-            keep_collections = {pointer["collection"], f"clauses-gen{pointer['generation'] - 1}"}
-            keep_manifests = {pointer["manifest"], f"manifest-gen{pointer['generation'] - 1}.json"}
-        for collection in self.client.list_collections():
-            name = getattr(collection, "name", collection)
-            if name.startswith("clauses-gen") and name not in keep_collections:
-                self.client.delete_collection(name)
-                log.info("removed stale collection %s", name)
-        for path in self.root.glob("manifest-gen*.json*"):
-            if path.name not in keep_manifests:
+        current = pointer["generation"] if pointer else None
+        published = self._published()
+        manifests = {path: _manifest_number(path.name) for path in self.root.glob("manifest-gen*.json*")}
+        existing = set(self.vectors.generations()) | {n for n in manifests.values() if n is not None}
+        now = self.clock()
+        drop = generations_to_drop(existing, current, published, now, self.keep_seconds)
+        for number in sorted(drop):
+            self.vectors.drop(number)
+            log.info("removed index generation %s", number)
+        for path, number in manifests.items():
+            if number is None or number in drop or path.name.endswith(".tmp"):
                 path.unlink(missing_ok=True)
+        kept = {str(n): t for n, t in published.items() if n in existing - drop}
+        if kept != {str(n): t for n, t in published.items()}:
+            self._record_published(kept)
+
+    def _published(self) -> dict[int, float]:
+        """When each generation was published (clock seconds), as far as recorded."""
+        try:
+            rows = json.loads((self.root / HISTORY).read_text(encoding="utf-8"))["published"]
+        except FileNotFoundError:
+            return {}
+        return {int(number): float(when) for number, when in rows.items()}
+
+    def _record_published(self, rows: dict[str, float]) -> None:
+        _write_atomic(self.root / HISTORY, json.dumps({"published": rows}, sort_keys=True))
+
+
+def generations_to_drop(existing: set[int], current: int | None, published: dict[int, float], now: float,
+                        keep_seconds: float) -> set[int]:
+    """The generations a build may delete. Generation n stopped being current when a later one was published
+    (the earliest recorded; none recorded, e.g. an index older than the records: its grace starts now)."""
+    if current is None:
+        return set(existing)
+    drop = set()
+    for number in existing:
+        if number > current:  # written by a build killed before it published
+            drop.add(number)
+        elif number < current - 1:
+            replaced_at = min((when for later, when in published.items() if later > number), default=now)
+            if now - replaced_at >= keep_seconds:
+                drop.add(number)
+    return drop
+
+
+def _manifest_number(name: str) -> int | None:
+    digits = name.removeprefix("manifest-gen").split(".", 1)[0]
+    return int(digits) if digits.isdigit() else None
 
 
 def _write_atomic(path: Path, text: str) -> None:

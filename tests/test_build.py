@@ -25,7 +25,7 @@ def current(settings):
 
 def chroma_count(settings):
     store = IndexStore(index_dir(settings))
-    return store.collection(store.require_current()).count()
+    return store.vectors.count(store.require_current().number)
 
 
 def test_first_build_indexes_every_seed(settings, fake_embedder):
@@ -61,9 +61,10 @@ def test_deleted_document_loses_its_clauses(settings, fake_embedder):
     assert {d.source for d in result.generation.docs} == set(os.listdir(settings.corpus_dir)) - {"catalog.yaml"}
     assert not [c for c in result.generation.clauses if c.doc.source == JIANGMEN]
     store = IndexStore(index_dir(settings))
-    collection = store.collection(store.require_current())
-    assert collection.count() == len(result.generation.clauses)
-    assert collection.get(where={"doc_id": JIANGMEN.removesuffix(".txt")})["ids"] == []
+    number = store.require_current().number
+    assert store.vectors.count(number) == len(result.generation.clauses)
+    (anything,) = HashingEmbedder().embed_batch(["江门市"], kind="query")
+    assert store.vectors.query(number, anything, k=500, doc_ids=[JIANGMEN.removesuffix(".txt")]) == []
 
 
 @pytest.mark.parametrize(
