@@ -29,7 +29,9 @@ log = logging.getLogger(__name__)
 _MARKER = re.compile(r"\[(\d{1,2})\]")  # a citation marker; [2020] in a quoted clause is a year, not a marker
 _CONTENT = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 # A question asking what a period is ("执行期限是怎样的?"), not whether a policy is still in it ("还在实施期内吗?").
-_PERIOD_WORDS = re.compile(r"(有效期|执行期限|实施期限|执行期|实施期|执行时间|实施时间|截止时间|截止日期)(?=是|为|有多|多长|怎样|怎么|如何|到哪)")
+_PERIOD_WORDS = re.compile(
+    r"(有效期限|有效期|执行期限|实施期限|执行期|实施期|执行时间|实施时间|截止时间|截止日期|期限)(?=是|为|有多|多长|多少|几|怎样|怎么|如何|到哪)"
+)
 _REFERS_BACK = re.compile(r"这个|这份|这项|这条|该(文件|政策|方案|意见|计划|办法)|此(文件|政策)|它|上面|刚才|前面")
 
 
