@@ -32,6 +32,20 @@ def covers(doc: PolicyDoc, place: Place) -> bool:
     return doc.province is not None and place.province == doc.province
 
 
+def contains(outer: Place, inner: Place) -> bool:
+    """Whether a province or city contains another division (by administrative code)."""
+    if outer.adcode == inner.adcode or outer.level == "county":
+        return False
+    prefix = outer.adcode[:2] if outer.level == "province" else outer.adcode[:4]
+    return inner.adcode.startswith(prefix)
+
+
+def most_specific(places: list[Place]) -> list[Place]:
+    """The places without those that only contain another named one ("天津滨海新区" names 滨海新区, not a
+    comparison of 天津 and 滨海新区)."""
+    return [p for p in places if not any(contains(p, other) for other in places)]
+
+
 class RegionResolver:
     """Recognises place names (either script, full or short) and maps them to the documents covering them."""
 
@@ -42,7 +56,7 @@ class RegionResolver:
     def match(self, text: str) -> RegionMatch:
         """Places named in the text, split by whether the knowledge base covers them."""
         covered, uncovered = [], []
-        for place in self.gazetteer.find(text):
+        for place in most_specific(self.gazetteer.find(text)):
             ids = tuple(doc.doc_id for doc in self.docs if covers(doc, place))
             if ids:
                 covered.append((place, ids))

@@ -21,7 +21,7 @@ def resolver():
         ("江門的專精特新企業用電用能有什麼保障?", ["江门市"], []),
         ("日照市上市后备资源库", ["日照市"], []),
         ("吉林省技术合同交易额补助", ["吉林省"], []),
-        ("长春市的专精特新企业能享受吉林省的奖补吗", ["长春市", "吉林省"], []),
+        ("长春市的专精特新企业能享受吉林省的奖补吗", ["长春市"], []),  # 长春 lies in 吉林: one place, not two
         ("北京市专精特新企业房租补贴标准是多少?", [], ["北京市"]),
         ("深圳专精特新小巨人奖励多少钱?", [], ["深圳市"]),
         ("广东省的专精特新政策", [], ["广东省"]),
@@ -46,3 +46,14 @@ def test_a_provincial_policy_covers_its_cities_and_a_city_policy_only_its_city(r
 
 def test_regions_for_the_filter(resolver):
     assert [name for name, _ in resolver.regions()] == ["吉林省", "日照市", "江门市", "重庆市"]
+
+
+def test_a_place_and_the_division_it_lies_in_are_one_place_not_a_comparison():
+    from index.gazetteer import default_gazetteer
+
+    from assistant.regions import most_specific
+
+    places = most_specific(default_gazetteer().find("驻天津滨海新区各金融机构"))
+    assert [p.name for p in places] == ["滨海新区"]
+    both = most_specific(default_gazetteer().find("吉林和江门分别奖励多少"))
+    assert {p.name for p in both} == {"吉林省", "江门市"}
