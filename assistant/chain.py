@@ -7,7 +7,6 @@ import copy
 import datetime as dt
 import logging
 import re
-import time
 from dataclasses import dataclass, replace
 
 from assistant.conversation import Conversation, Turn, resolve
@@ -20,10 +19,11 @@ from assistant.prompts import REFUSAL, render
 from assistant.snapshot import Snapshot
 from assistant.status import asks_date, asks_status, dates, explain, note, title_clause
 from assistant.support import question_terms, split_terms, support_score, supported
-from assistant.types import Answer, Citation, Clause, Evidence, Query
+from assistant.timing import Stopwatch, TimedGenerator
+from assistant.types import Answer, Citation, Clause, Evidence, Note, Part, Query, in_script
 from assistant.vocabulary import TypoRepair, Vocabulary, default_vocabulary
 from index.gazetteer import Place
-from index.textnorm import has_cjk, is_traditional, to_simplified, to_traditional
+from index.textnorm import has_cjk, is_traditional, to_simplified
 
 log = logging.getLogger(__name__)
 _MARKER = re.compile(r"\[(\d+)\]")
@@ -59,11 +59,6 @@ class Prepared:
     typos: TypoRepair
 
 
-def source_line(key: int, clause: Clause) -> str:
-    """A numbered source: title, 文号 and clause path."""
-    return f"[{key}] {clause.reference}"
-
-
 class Assistant:
     """Answers questions from the knowledge base; conversations are passed in, never shared."""
 
@@ -90,12 +85,13 @@ class Assistant:
             self._prepared = prepared  # one assignment: other questions see the old or the new, never a mix
         return prepared.generator
 
-    def pinned(self) -> Assistant:
+    def pinned(self, stopwatch: Stopwatch | None = None) -> Assistant:
         """This assistant held at the current index generation, for one question: every step of the question
         searches the same snapshot, even if a re-index publishes a new generation meanwhile. No lock is taken."""
         self.refresh()
         view = copy.copy(self)
-        view.kb = self.kb.pinned()
+        view.stopwatch = stopwatch or Stopwatch()
+        view.kb = self.kb.pinned(view.stopwatch)
         if view._prepared.snapshot is not view.kb.snapshot:  # another thread loaded a newer one just now
             view._prepared = None
             view.refresh()
@@ -144,11 +140,11 @@ class Assistant:
             doc_ids: tuple[str, ...] | None = None, statuses: tuple[str, ...] | None = None) -> Answer:
         """Answer one message of a conversation (a new one if none is given), optionally only from the
         documents of a region, the given documents, or documents of the given statuses."""
-        started = time.perf_counter()
+        stopwatch = Stopwatch()
         conversation = conversation if conversation is not None else Conversation()
-        pinned = self.pinned()
+        pinned = self.pinned(stopwatch)
         answer = pinned._answer(question, conversation, pinned._doc_filter(region, doc_ids, statuses))
-        answer = replace(answer, latency_ms=(time.perf_counter() - started) * 1000)
+        answer = replace(answer, timings=stopwatch.timings())
         conversation.turns.append(Turn(question, answer.resolved_question or question, answer))
         return answer
 
@@ -156,21 +152,21 @@ class Assistant:
         today = self.settings.current_date()
         text = (question or "").strip()
         if not text:
-            return Answer(question, render("empty_question"), True, reason="empty", today=today)
-        notice = ""
+            return Answer(question, True, (Part(render("empty_question")),), reason="empty", today=today)
+        notes: tuple[Note, ...] = ()
         if len(text) > self.settings.max_question_chars:
             text = text[: self.settings.max_question_chars]
-            notice = render("question_truncated", limit=self.settings.max_question_chars)
+            notes = (Note("truncated", render("question_truncated", limit=self.settings.max_question_chars)),)
         if not _CONTENT.search(text):
-            return Answer(question, render("no_content"), True, reason="no_content", today=today, notice=notice)
+            return Answer(question, True, (Part(render("no_content")),), notes, reason="no_content", today=today)
         if has_cjk(text):
             conversation.traditional = is_traditional(text)
         traditional = conversation.traditional
-        generator = self.refresh()
+        generator = TimedGenerator(self.refresh(), self.stopwatch)
         simplified = self._typos.repair(to_simplified(text))
         resolution = resolve(simplified, conversation.last_resolved(), self.kb.regions.gazetteer)
         resolved = resolution.text
-        base = dict(question=question, resolved_question=resolved, traditional=traditional, notice=notice, today=today)
+        base = dict(question=question, resolved_question=resolved, traditional=traditional, notes=notes, today=today)
 
         verdict = screen(simplified)
         if verdict.declined:
@@ -310,7 +306,7 @@ class Assistant:
         """Join the drafts, renumber and check every citation marker, add status notes and sources."""
         allowed = {e.clause.clause_id for e in evidence}
         citations: list[Citation] = []
-        lines = []
+        parts: list[Part] = []
         for label, draft in drafts:
             text = draft.text
             mapping = {}
@@ -332,31 +328,29 @@ class Assistant:
                 return f"[{mapping[key]}]"
 
             text = _MARKER.sub(renumber, text)
-            lines.append(f"{label}：{text}" if label else text)
-        for place in uncovered:
-            lines.append(render("region_missing", region=place.name))
-        for label in no_basis or []:
-            lines.append(render("region_no_basis", region=label))
-        status_notes = [n for n in dict.fromkeys(note(c.clause.doc, today) for c in citations) if n] if notes else []
-        sources = [source_line(c.key, c.clause) for c in citations]
-        body = "\n".join(lines + status_notes + ["来源：", *sources])
-        if base["notice"]:
-            body = base["notice"] + "\n" + body
+            parts.append(Part(text, label))
+        said = [Note("region_missing", render("region_missing", region=place.name)) for place in uncovered]
+        said += [Note("region_no_basis", render("region_no_basis", region=label)) for label in no_basis or []]
+        if notes:
+            said += [Note("status", n) for n in dict.fromkeys(note(c.clause.doc, today) for c in citations) if n]
+        answer = Answer(refused=False, body=tuple(parts), citations=tuple(citations), evidence=tuple(evidence),
+                        **{**base, "notes": (*base["notes"], *said)})
         # The user's script: quotes of a traditional document are shown in simplified to a simplified asker
         # (the citation keeps the clause exactly as written).
-        if base["traditional"]:
-            body = to_traditional(body)
-        elif any(c.clause.doc.traditional for c in citations):
-            body = to_simplified(body)
-        return Answer(text=body, refused=False, citations=tuple(citations), evidence=tuple(evidence), **base)
+        return _in_script(answer)
 
     def _refuse(self, base: dict, reason: str, evidence: list[Evidence] | None = None) -> Answer:
         text = REFUSAL
         if reason == "region_not_covered":
             text = REFUSAL + render("refusal_region_hint", regions="、".join(n for n, _ in self.kb.regions.regions()))
-        if base["traditional"]:
-            text = to_traditional(text)
-        return Answer(text=text, refused=True, evidence=tuple(evidence or ()), reason=reason, **base)
+        return _in_script(Answer(refused=True, body=(Part(text),), evidence=tuple(evidence or ()), reason=reason, **base))
+
+
+def _in_script(answer: Answer) -> Answer:
+    """The answer's body and notes in the script it is shown in (``Answer.script``)."""
+    body = tuple(Part(in_script(p.text, answer.script), in_script(p.label, answer.script)) for p in answer.body)
+    notes = tuple(Note(n.kind, in_script(n.text, answer.script)) for n in answer.notes)
+    return replace(answer, body=body, notes=notes)
 
 
 def _strip_places(text: str, places: list[Place]) -> str:

@@ -10,7 +10,7 @@ import string
 import unicodedata
 
 from assistant.prompts import render
-from assistant.types import STATUS_LABELS, Answer, Citation
+from assistant.types import STATUS_LABELS, Answer, Citation, answer_lines
 
 _MARKER = re.compile(r"\[(\d+)\]")
 _HTML_SPECIAL = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
@@ -120,7 +120,7 @@ def helpdesk_draft(answer: Answer) -> str:
     question = answer.question.strip()
     if answer.refused:
         return render("helpdesk_no_basis", question=question)
-    body = answer.text.split("\n来源：")[0].split("\n來源：")[0].strip()
+    body = "\n".join(answer_lines(answer)).strip()
     basis = "\n".join(
         f"{c.key}. {c.clause.reference}：“{c.clause.text.strip()}”"
         for c in answer.citations
