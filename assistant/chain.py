@@ -10,8 +10,9 @@ import re
 from dataclasses import dataclass, replace
 
 from assistant.conversation import Conversation, Turn, resolve
-from assistant.extractive import Draft, ExtractiveGenerator
 from assistant.figures import compare, missing_figure
+from assistant.generators import Generator, generator_factory
+from assistant.generators.extractive import ExtractiveGenerator
 from assistant.guard import screen
 from assistant.knowledge import KnowledgeBase
 from assistant.lexical import bigrams, normalize
@@ -20,7 +21,7 @@ from assistant.snapshot import Snapshot
 from assistant.status import asks_date, asks_status, dates, explain, note, title_clause
 from assistant.support import question_terms, split_terms, support_score, supported
 from assistant.timing import Stopwatch, TimedGenerator
-from assistant.types import Answer, Citation, Clause, Evidence, Note, Part, Query, in_script
+from assistant.types import Answer, Citation, Clause, Draft, Evidence, Note, Part, Query, in_script
 from assistant.vocabulary import TypoRepair, Vocabulary, default_vocabulary
 from index.gazetteer import Place
 from index.textnorm import has_cjk, is_traditional, to_simplified
@@ -54,7 +55,7 @@ class Prepared:
     """What the chain derives from one index snapshot: the generator and the support texts, swapped whole."""
 
     snapshot: Snapshot
-    generator: ExtractiveGenerator
+    generator: Generator
     normalised: tuple[str, ...]
     typos: TypoRepair
 
@@ -70,8 +71,9 @@ class Assistant:
         self._prepared: Prepared | None = None  # what the chain derives from the knowledge base's snapshot
         self.vocabulary = vocabulary or default_vocabulary()
         self._alternatives = self.vocabulary.alternatives()
+        self._make_generator = generator_factory(settings)  # the settings' generator, made per snapshot
 
-    def refresh(self, wait: bool = False) -> ExtractiveGenerator:
+    def refresh(self, wait: bool = False) -> Generator:
         """Pick up a newly published index generation; the generator and the support texts follow it. A question
         does not wait while another thread loads one; a re-index does (``wait``), so that it ends on its own."""
         self.kb.reload(wait=wait)
@@ -81,7 +83,7 @@ class Assistant:
         if prepared is None or prepared.snapshot is not snapshot:
             normalised = tuple(normalize(text) for text in snapshot.texts)
             typos = TypoRepair((w for w in snapshot.bm25.words() if len(w) >= 3), normalised)
-            prepared = Prepared(snapshot, ExtractiveGenerator(snapshot.gram_df, len(snapshot.clauses)), normalised, typos)
+            prepared = Prepared(snapshot, self._make_generator(snapshot), normalised, typos)
             self._prepared = prepared  # one assignment: other questions see the old or the new, never a mix
         return prepared.generator
 
