@@ -9,6 +9,7 @@ import logging
 import re
 from dataclasses import dataclass, replace
 
+from assistant.checks import check_citations
 from assistant.conversation import Conversation, Turn, resolve
 from assistant.figures import compare, missing_figure
 from assistant.generators import Generator, generator_factory
@@ -27,7 +28,6 @@ from index.gazetteer import Place
 from index.textnorm import has_cjk, is_traditional, to_simplified
 
 log = logging.getLogger(__name__)
-_MARKER = re.compile(r"\[(\d+)\]")
 _CONTENT = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 _REFERS_BACK = re.compile(r"这个|这份|这项|这条|该(文件|政策|方案|意见|计划|办法)|此(文件|政策)|它|上面|刚才|前面")
 
@@ -310,27 +310,9 @@ class Assistant:
         citations: list[Citation] = []
         parts: list[Part] = []
         for label, draft in drafts:
-            text = draft.text
-            mapping = {}
-            for key, (clause, sentences) in enumerate(zip(draft.sources, draft.sentences, strict=True), 1):
-                if clause.clause_id not in allowed:
-                    log.warning("generator cited a clause that was not retrieved: %s (removed)", clause.clause_id)
-                    continue
-                existing = next((c for c in citations if c.clause.clause_id == clause.clause_id), None)
-                if existing is None:
-                    existing = Citation(len(citations) + 1, clause, sentences)
-                    citations.append(existing)
-                mapping[key] = existing.key
-
-            def renumber(found, mapping=mapping):
-                key = int(found.group(1))
-                if key not in mapping:
-                    log.warning("citation marker [%s] maps to no retrieved clause: removed", key)
-                    return ""
-                return f"[{mapping[key]}]"
-
-            text = _MARKER.sub(renumber, text)
-            parts.append(Part(text, label))
+            checked = check_citations(draft, allowed, tuple(citations))
+            citations = list(checked.citations)
+            parts.append(Part(checked.text, label))
         said = [Note("region_missing", render("region_missing", region=place.name)) for place in uncovered]
         said += [Note("region_no_basis", render("region_no_basis", region=label)) for label in no_basis or []]
         if notes:
