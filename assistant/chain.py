@@ -22,7 +22,7 @@ from assistant.snapshot import Snapshot
 from assistant.status import asks_date, asks_status, dates, explain, note, title_clause
 from assistant.support import question_terms, split_terms, support_score, supported
 from assistant.timing import Stopwatch, TimedGenerator
-from assistant.types import Answer, Citation, Clause, Draft, Evidence, Note, Part, Query, in_script
+from assistant.types import REPHRASE_REASONS, Answer, Citation, Clause, Draft, Evidence, Note, Part, Query, in_script
 from assistant.vocabulary import TypoRepair, Vocabulary, default_vocabulary
 from index.gazetteer import Place
 from index.textnorm import has_cjk, is_traditional, to_simplified
@@ -327,6 +327,8 @@ class Assistant:
         text = REFUSAL
         if reason == "region_not_covered":
             text = REFUSAL + render("refusal_region_hint", regions="、".join(n for n, _ in self.kb.regions.regions()))
+        if reason in REPHRASE_REASONS:  # not a gap of the knowledge base: the question must be asked in Chinese
+            text = render("english_question")
         return _in_script(Answer(refused=True, body=(Part(text),), evidence=tuple(evidence or ()), reason=reason, **base))
 
 

@@ -10,7 +10,7 @@ from index.textnorm import to_simplified, to_traditional
 from index.types import STATUS_LABELS, Clause, PolicyDoc, Status
 
 __all__ = [
-    "STATUS_LABELS", "Answer", "Citation", "Clause", "Draft", "Evidence", "Note", "Part", "PolicyDoc", "Query",
+    "REPHRASE_REASONS", "STATUS_LABELS", "Answer", "Citation", "Clause", "Draft", "Evidence", "Note", "Part", "PolicyDoc", "Query",
     "Status", "Timings", "answer_lines", "render_text", "source_line",
 ]
 
@@ -78,6 +78,10 @@ class Note:
 
     kind: str
     text: str
+
+
+# Why a question may be declined without saying anything about the knowledge base: it has to be asked differently.
+REPHRASE_REASONS = frozenset({"not_chinese"})
 
 
 @dataclass(frozen=True)

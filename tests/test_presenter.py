@@ -132,3 +132,10 @@ def test_an_answer_quoting_image_markup_loads_nothing(rizhao_clause, clause_text
     assert "<img" not in rendered and "example.com/a.png" in visible
     for chunk in stream_chunks(message, size=3):
         assert "<img" not in shown(chunk)[0]
+
+
+def test_a_question_not_in_chinese_is_not_shown_as_a_gap_of_the_knowledge_base():
+    english = Answer("Does Jilin subsidise patent insurance?", True, (Part(render("english_question")),), reason="not_chinese")
+    assert chat_message(english).startswith("目前只能用中文回答问题。Please ask in Chinese")
+    assert "知识库中没有" not in sources_panel(english)
+    assert helpdesk_draft(english) == english.text
