@@ -24,7 +24,7 @@ def _ask(settings: Settings, args) -> int:
     doc_ids = tuple(args.doc) if args.doc else None
     answer = make_assistant(settings).ask(args.question, region=args.region, doc_ids=doc_ids, statuses=statuses)
     if args.json:
-        print(json.dumps({"id": None, **answer.record()}, ensure_ascii=False, indent=2))
+        print(json.dumps({"id": None, **answer.record(), **answer.fields()}, ensure_ascii=False, indent=2))
     else:
         print(answer.text)
     return 0
@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     ask = sub.add_parser("ask", help="answer one question")
     ask.add_argument("question")
-    ask.add_argument("--json", action="store_true", help="print the per-case object of qa/FORMAT.md")
+    ask.add_argument("--json", action="store_true", help="print the per-case object of qa/FORMAT.md and the answer's parts")
     ask.add_argument("--region", help="only documents of this region (e.g. 吉林省)")
     ask.add_argument("--doc", action="append", help="only this document id (repeatable; see python -m index list)")
     ask.add_argument("--status", action="append", choices=list(STATUS_LABELS),

@@ -7,12 +7,12 @@ import copy
 import datetime as dt
 import logging
 import re
-import time
 from dataclasses import dataclass, replace
 
+from assistant.checks import check_citations
 from assistant.conversation import Conversation, Turn, resolve
-from assistant.extractive import Draft, ExtractiveGenerator
 from assistant.figures import compare, missing_figure
+from assistant.generators import Generator, generator_factory
 from assistant.guard import screen
 from assistant.knowledge import KnowledgeBase
 from assistant.lexical import bigrams, normalize
@@ -20,13 +20,13 @@ from assistant.prompts import REFUSAL, render
 from assistant.snapshot import Snapshot
 from assistant.status import asks_date, asks_status, dates, explain, note, title_clause
 from assistant.support import question_terms, split_terms, support_score, supported
-from assistant.types import Answer, Citation, Clause, Evidence, Query
+from assistant.timing import Stopwatch, TimedGenerator
+from assistant.types import REPHRASE_REASONS, Answer, Citation, Clause, Draft, Evidence, Note, Part, Query, in_script
 from assistant.vocabulary import TypoRepair, Vocabulary, default_vocabulary
 from index.gazetteer import Place
-from index.textnorm import has_cjk, is_traditional, to_simplified, to_traditional
+from index.textnorm import has_cjk, is_traditional, to_simplified
 
 log = logging.getLogger(__name__)
-_MARKER = re.compile(r"\[(\d{1,2})\]")  # a citation marker; [2020] in a quoted clause is a year, not a marker
 _CONTENT = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 # A question asking what a period is ("执行期限是怎样的?"), not whether a policy is still in it ("还在实施期内吗?").
 _PERIOD_WORDS = re.compile(
@@ -60,14 +60,9 @@ class Prepared:
     """What the chain derives from one index snapshot: the generator and the support texts, swapped whole."""
 
     snapshot: Snapshot
-    generator: ExtractiveGenerator
+    generator: Generator
     normalised: tuple[str, ...]
     typos: TypoRepair
-
-
-def source_line(key: int, clause: Clause) -> str:
-    """A numbered source: title, 文号 and clause path."""
-    return f"[{key}] {clause.reference}"
 
 
 class Assistant:
@@ -81,8 +76,9 @@ class Assistant:
         self._prepared: Prepared | None = None  # what the chain derives from the knowledge base's snapshot
         self.vocabulary = vocabulary or default_vocabulary()
         self._alternatives = self.vocabulary.alternatives()
+        self._make_generator = generator_factory(settings)  # the settings' generator, made per snapshot
 
-    def refresh(self, wait: bool = False) -> ExtractiveGenerator:
+    def refresh(self, wait: bool = False) -> Generator:
         """Pick up a newly published index generation; the generator and the support texts follow it. A question
         does not wait while another thread loads one; a re-index does (``wait``), so that it ends on its own."""
         self.kb.reload(wait=wait)
@@ -92,16 +88,17 @@ class Assistant:
         if prepared is None or prepared.snapshot is not snapshot:
             normalised = tuple(normalize(text) for text in snapshot.texts)
             typos = TypoRepair((w for w in snapshot.bm25.words() if len(w) >= 3), normalised)
-            prepared = Prepared(snapshot, ExtractiveGenerator(snapshot.gram_df, len(snapshot.clauses)), normalised, typos)
+            prepared = Prepared(snapshot, self._make_generator(snapshot), normalised, typos)
             self._prepared = prepared  # one assignment: other questions see the old or the new, never a mix
         return prepared.generator
 
-    def pinned(self) -> Assistant:
+    def pinned(self, stopwatch: Stopwatch | None = None) -> Assistant:
         """This assistant held at the current index generation, for one question: every step of the question
         searches the same snapshot, even if a re-index publishes a new generation meanwhile. No lock is taken."""
         self.refresh()
         view = copy.copy(self)
-        view.kb = self.kb.pinned()
+        view.stopwatch = stopwatch or Stopwatch()
+        view.kb = self.kb.pinned(view.stopwatch)
         if view._prepared.snapshot is not view.kb.snapshot:  # another thread loaded a newer one just now
             view._prepared = None
             view.refresh()
@@ -150,11 +147,11 @@ class Assistant:
             doc_ids: tuple[str, ...] | None = None, statuses: tuple[str, ...] | None = None) -> Answer:
         """Answer one message of a conversation (a new one if none is given), optionally only from the
         documents of a region, the given documents, or documents of the given statuses."""
-        started = time.perf_counter()
+        stopwatch = Stopwatch()
         conversation = conversation if conversation is not None else Conversation()
-        pinned = self.pinned()
+        pinned = self.pinned(stopwatch)
         answer = pinned._answer(question, conversation, pinned._doc_filter(region, doc_ids, statuses))
-        answer = replace(answer, latency_ms=(time.perf_counter() - started) * 1000)
+        answer = replace(answer, timings=stopwatch.timings())
         conversation.turns.append(Turn(question, answer.resolved_question or question, answer))
         return answer
 
@@ -162,21 +159,21 @@ class Assistant:
         today = self.settings.current_date()
         text = (question or "").strip()
         if not text:
-            return Answer(question, render("empty_question"), True, reason="empty", today=today)
-        notice = ""
+            return Answer(question, True, (Part(render("empty_question")),), reason="empty", today=today)
+        notes: tuple[Note, ...] = ()
         if len(text) > self.settings.max_question_chars:
             text = text[: self.settings.max_question_chars]
-            notice = render("question_truncated", limit=self.settings.max_question_chars)
+            notes = (Note("truncated", render("question_truncated", limit=self.settings.max_question_chars)),)
         if not _CONTENT.search(text):
-            return Answer(question, render("no_content"), True, reason="no_content", today=today, notice=notice)
+            return Answer(question, True, (Part(render("no_content")),), notes, reason="no_content", today=today)
         if has_cjk(text):
             conversation.traditional = is_traditional(text)
         traditional = conversation.traditional
-        generator = self.refresh()
+        generator = TimedGenerator(self.refresh(), self.stopwatch)
         simplified = self._typos.repair(to_simplified(text))
         resolution = resolve(simplified, conversation.last_resolved(), self.kb.regions.gazetteer)
         resolved = resolution.text
-        base = dict(question=question, resolved_question=resolved, traditional=traditional, notice=notice, today=today)
+        base = dict(question=question, resolved_question=resolved, traditional=traditional, notes=notes, today=today)
 
         verdict = screen(simplified)
         if verdict.declined:
@@ -262,7 +259,7 @@ class Assistant:
             allowed &= set(next((ids for name, ids in self.kb.regions.regions() if name == region), ()))
         return tuple(sorted(allowed))
 
-    def _generate(self, generator: ExtractiveGenerator, base: dict, query: Query, groups, uncovered, skip: set[str], today: dt.date) -> Answer:
+    def _generate(self, generator: Generator, base: dict, query: Query, groups, uncovered, skip: set[str], today: dt.date) -> Answer:
         drafts: list[tuple[str, Draft]] = []
         evidence_lists: list[list[Evidence]] = []
         places = [place for place, _ in groups if place]
@@ -299,7 +296,7 @@ class Assistant:
                 drafts = [(_doc_label(first.sources[0].doc), first), *others]
         return self._compose(base, drafts, merged, uncovered, today, no_basis=missing)
 
-    def _other_documents(self, generator: ExtractiveGenerator, query: Query, evidence: list[Evidence],
+    def _other_documents(self, generator: Generator, query: Query, evidence: list[Evidence],
                          skip: set[str]) -> tuple[list[tuple[str, Draft]], list[Evidence]]:
         """A question that names no place may be answered by several documents: one part for each other
         document among the best-ranked ones whose own best clauses support an answer (each document searched
@@ -329,53 +326,35 @@ class Assistant:
         """Join the drafts, renumber and check every citation marker, add status notes and sources."""
         allowed = {e.clause.clause_id for e in evidence}
         citations: list[Citation] = []
-        lines = []
+        parts: list[Part] = []
         for label, draft in drafts:
-            text = draft.text
-            mapping = {}
-            for key, (clause, sentences) in enumerate(zip(draft.sources, draft.sentences, strict=True), 1):
-                if clause.clause_id not in allowed:
-                    log.warning("generator cited a clause that was not retrieved: %s (removed)", clause.clause_id)
-                    continue
-                existing = next((c for c in citations if c.clause.clause_id == clause.clause_id), None)
-                if existing is None:
-                    existing = Citation(len(citations) + 1, clause, sentences)
-                    citations.append(existing)
-                mapping[key] = existing.key
-
-            def renumber(found, mapping=mapping):
-                key = int(found.group(1))
-                if key not in mapping:
-                    log.warning("citation marker [%s] maps to no retrieved clause: removed", key)
-                    return ""
-                return f"[{mapping[key]}]"
-
-            text = _MARKER.sub(renumber, text)
-            lines.append(f"{label}：{text}" if label else text)
-        for place in uncovered:
-            lines.append(render("region_missing", region=place.name))
-        for label in no_basis or []:
-            lines.append(render("region_no_basis", region=label))
-        status_notes = [n for n in dict.fromkeys(note(c.clause.doc, today) for c in citations) if n] if notes else []
-        sources = [source_line(c.key, c.clause) for c in citations]
-        body = "\n".join(lines + status_notes + ["来源：", *sources])
-        if base["notice"]:
-            body = base["notice"] + "\n" + body
+            checked = check_citations(draft, allowed, tuple(citations))
+            citations = list(checked.citations)
+            parts.append(Part(checked.text, label))
+        said = [Note("region_missing", render("region_missing", region=place.name)) for place in uncovered]
+        said += [Note("region_no_basis", render("region_no_basis", region=label)) for label in no_basis or []]
+        if notes:
+            said += [Note("status", n) for n in dict.fromkeys(note(c.clause.doc, today) for c in citations) if n]
+        answer = Answer(refused=False, body=tuple(parts), citations=tuple(citations), evidence=tuple(evidence),
+                        **{**base, "notes": (*base["notes"], *said)})
         # The user's script: quotes of a traditional document are shown in simplified to a simplified asker
         # (the citation keeps the clause exactly as written).
-        if base["traditional"]:
-            body = to_traditional(body)
-        elif any(c.clause.doc.traditional for c in citations):
-            body = to_simplified(body)
-        return Answer(text=body, refused=False, citations=tuple(citations), evidence=tuple(evidence), **base)
+        return _in_script(answer)
 
     def _refuse(self, base: dict, reason: str, evidence: list[Evidence] | None = None) -> Answer:
         text = REFUSAL
         if reason == "region_not_covered":
             text = REFUSAL + render("refusal_region_hint", regions="、".join(n for n, _ in self.kb.regions.regions()))
-        if base["traditional"]:
-            text = to_traditional(text)
-        return Answer(text=text, refused=True, evidence=tuple(evidence or ()), reason=reason, **base)
+        if reason in REPHRASE_REASONS:  # not a gap of the knowledge base: the question must be asked in Chinese
+            text = render("english_question")
+        return _in_script(Answer(refused=True, body=(Part(text),), evidence=tuple(evidence or ()), reason=reason, **base))
+
+
+def _in_script(answer: Answer) -> Answer:
+    """The answer's body and notes in the script it is shown in (``Answer.script``)."""
+    body = tuple(Part(in_script(p.text, answer.script), in_script(p.label, answer.script)) for p in answer.body)
+    notes = tuple(Note(n.kind, in_script(n.text, answer.script)) for n in answer.notes)
+    return replace(answer, body=body, notes=notes)
 
 
 def _strip_places(text: str, places: list[Place]) -> str:

@@ -1,5 +1,6 @@
 """Questions the assistant must decline before retrieving: instructions to ignore its rules or reveal its
-prompt, chit-chat and requests outside policy Q&A. Whether the knowledge base *supports* an answer is
+prompt, chit-chat and requests outside policy Q&A, and questions not written in Chinese (the knowledge base and
+its answers are Chinese; an English question would only be "not found"). Whether the knowledge base *supports* an answer is
 decided after retrieval (see ``support``)."""
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ import re
 from dataclasses import dataclass
 
 from assistant.lexical import normalize
+from index.textnorm import has_cjk
 
 _INJECTION = re.compile(
     r"(忽略|无视|忘记|忘掉|不要理会|跳过|绕过|覆盖).{0,12}(指令|指示|规则|设定|要求|提示|限制|约束|身份)"
@@ -23,6 +25,8 @@ _CHITCHAT = re.compile(
     re.IGNORECASE,
 )
 
+_LATIN_WORD = re.compile(r"[a-z]{2,}")
+
 
 @dataclass(frozen=True)
 class Verdict:
@@ -37,10 +41,13 @@ class Verdict:
 
 
 def screen(question: str) -> Verdict:
-    """Decline prompt injection and chit-chat; let policy questions through."""
+    """Decline prompt injection, chit-chat and questions with Latin words but no Chinese character; let policy
+    questions through (a mixed one such as "Jilin 省的 patent insurance 补几年?" too)."""
     text = normalize(question)
     if _INJECTION.search(text):
         return Verdict("injection")
     if _CHITCHAT.search(text.strip()):
         return Verdict("chitchat")
+    if not has_cjk(text) and _LATIN_WORD.search(text):
+        return Verdict("not_chinese")
     return Verdict()

@@ -20,6 +20,7 @@ import numpy as np
 from assistant.fusion import max_normalize, min_max_normalize, ranked, weighted_sum
 from assistant.lexical import bigrams
 from assistant.snapshot import Snapshot
+from assistant.timing import Stopwatch
 from assistant.types import Evidence, Status
 from index.build import open_index
 from index.embeddings import Embedder
@@ -81,6 +82,7 @@ class KnowledgeBase:
         self.config = config or RetrievalConfig()
         self.snapshot: Snapshot | None = None
         self._pinned = False
+        self._stopwatch: Stopwatch | None = None  # set on a question's pinned view
         self._loading = threading.Lock()
         self.reload()
 
@@ -89,11 +91,12 @@ class KnowledgeBase:
         """The knowledge base of the settings' data directory."""
         return cls(open_index(settings), embedder, settings.current_date, config)
 
-    def pinned(self) -> KnowledgeBase:
+    def pinned(self, stopwatch: Stopwatch | None = None) -> KnowledgeBase:
         """This knowledge base held at its current snapshot: it never reloads, so every search made through it
-        (one question's) sees the same generation."""
+        (one question's) sees the same generation. Its searches count as ``stopwatch``'s retrieval phase."""
         view = copy.copy(self)
         view._pinned = True
+        view._stopwatch = stopwatch
         return view
 
     def reload(self, wait: bool = False) -> bool:
@@ -185,6 +188,12 @@ class KnowledgeBase:
         config: RetrievalConfig | None = None,
     ) -> list[Evidence]:
         """The ``k`` best clauses for a query, fused across the systems the config weighs."""
+        if self._stopwatch is not None:
+            with self._stopwatch.phase("retrieval"):
+                return self._search(query, k, doc_ids, statuses, config)
+        return self._search(query, k, doc_ids, statuses, config)
+
+    def _search(self, query: str, k: int, doc_ids, statuses, config: RetrievalConfig | None) -> list[Evidence]:
         config = config or self.config
         systems = [name for name, weight in config.weights.items() if weight]
         raw = self.system_scores(query, self.allowed(doc_ids, statuses), systems)

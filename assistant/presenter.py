@@ -10,7 +10,7 @@ import string
 import unicodedata
 
 from assistant.prompts import render
-from assistant.types import STATUS_LABELS, Answer, Citation
+from assistant.types import REPHRASE_REASONS, STATUS_LABELS, Answer, Citation, answer_lines
 
 _MARKER = re.compile(r"\[(\d+)\]")
 _HTML_SPECIAL = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
@@ -62,6 +62,8 @@ def sources_panel(answer: Answer | None) -> str:
     """The sources panel beside an answer."""
     if answer is None:
         return '<div class="sources-empty">回答引用的政策条款会显示在这里。</div>'
+    if answer.refused and answer.reason in REPHRASE_REASONS:
+        return '<div class="sources-empty">本问题没有引用任何政策条款。</div>'
     if answer.refused:
         return '<div class="sources-empty refusal-note">本问题没有引用任何政策条款：知识库中没有可作依据的内容。</div>'
     today = answer.today or dt.date.today()
@@ -72,7 +74,7 @@ def chat_message(answer: Answer) -> str:
     """The answer as a chat message (Markdown); a refusal reads as a refusal, not as an error.
     The answer quotes clauses, so its text is made inert: no HTML, no image, no link."""
     text = inert_markdown(answer.text)
-    if answer.refused:
+    if answer.refused and answer.reason not in REPHRASE_REASONS:
         return "ℹ️ **未找到政策依据**\n\n" + text
     return text
 
@@ -118,9 +120,11 @@ def stream_chunks(text: str, size: int = 12) -> list[str]:
 def helpdesk_draft(answer: Answer) -> str:
     """A formal reply to an enterprise's written question: salutation, answer, basis clause by clause, closing."""
     question = answer.question.strip()
+    if answer.refused and answer.reason in REPHRASE_REASONS:
+        return answer.text  # a note to the staff member: the question must be put in Chinese first
     if answer.refused:
         return render("helpdesk_no_basis", question=question)
-    body = answer.text.split("\n来源：")[0].split("\n來源：")[0].strip()
+    body = "\n".join(answer_lines(answer)).strip()
     basis = "\n".join(
         f"{c.key}. {c.clause.reference}：“{c.clause.text.strip()}”"
         for c in answer.citations

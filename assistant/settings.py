@@ -58,6 +58,7 @@ class Settings(BaseSettings):
         None, description="Date used to compute policy status (default: the real today). For tests and audits."
     )
     top_k: int = Field(8, description="Clauses handed to the answer generator.")
+    generator: str = Field("extractive", description="Answer generator (assistant.generators): 'extractive'.")
     host: str = Field("127.0.0.1", description="Address the chat page listens on.")
     port: int = Field(7860, description="Port the chat page listens on.")
     admin_token: str | None = Field(None, description="Token that opens the admin view; unset = admin view off.")

@@ -1,13 +1,18 @@
-"""The answering chain's types: PolicyDoc → Clause (from ``index.types``) → Evidence → Answer."""
+"""The answering chain's types: PolicyDoc → Clause (from ``index.types``) → Evidence → Draft → Answer; and
+``render_text``, the one plain-text rendering of an answer."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
 
+from index.textnorm import to_simplified, to_traditional
 from index.types import STATUS_LABELS, Clause, PolicyDoc, Status
 
-__all__ = ["STATUS_LABELS", "Answer", "Citation", "Clause", "Evidence", "PolicyDoc", "Query", "Status"]
+__all__ = [
+    "REPHRASE_REASONS", "STATUS_LABELS", "Answer", "Citation", "Clause", "Draft", "Evidence", "Note", "Part", "PolicyDoc", "Query",
+    "Status", "Timings", "answer_lines", "render_text", "source_line",
+]
 
 
 @dataclass(frozen=True)
@@ -44,20 +49,99 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Draft:
+    """A generator's answer: text with [n] markers (numbered within the draft) and the clause each marker stands
+    for, with the sentences of it that the text quotes."""
+
+    text: str
+    sources: tuple[Clause, ...]
+    sentences: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
+class Part:
+    """One part of an answer's body: its sentences with [n] markers (the answer's citation keys). ``label`` names
+    the region or document the part answers for; it is empty when the answer has a single part."""
+
+    text: str
+    label: str = ""
+
+
+# Kinds of note: the question was cut (shown before the body), a named place the knowledge base does not cover, a
+# covered place whose documents do not speak to the question, a cited policy's status (shown after the body).
+NOTE_KINDS = ("truncated", "region_missing", "region_no_basis", "status")
+
+
+@dataclass(frozen=True)
+class Note:
+    """Something an answer says about itself rather than about policy (see ``NOTE_KINDS``)."""
+
+    kind: str
+    text: str
+
+
+# Why a question may be declined without saying anything about the knowledge base: it has to be asked differently.
+REPHRASE_REASONS = frozenset({"not_chinese"})
+
+
+@dataclass(frozen=True)
+class Timings:
+    """Where one question's time went, in milliseconds."""
+
+    retrieval_ms: float = 0.0
+    generation_ms: float = 0.0
+    total_ms: float = 0.0
+
+
+@dataclass(frozen=True)
 class Answer:
-    """What the assistant says, what it rests on, and what it was built from."""
+    """What the assistant says, what it rests on, and what it was built from. The body, notes and citations are
+    kept apart; ``text`` is their one plain-text rendering (``render_text``)."""
 
     question: str
-    text: str
     refused: bool
+    body: tuple[Part, ...] = ()
+    notes: tuple[Note, ...] = ()
     citations: tuple[Citation, ...] = ()
     evidence: tuple[Evidence, ...] = ()
     resolved_question: str = ""
     traditional: bool = False
-    notice: str = ""
-    reason: str = ""
-    latency_ms: float = 0.0
+    reason: str = ""  # why the question was declined (empty when answered)
+    timings: Timings = Timings()
     today: dt.date | None = None
+
+    @property
+    def text(self) -> str:
+        """The answer as plain text (what the chat shows and FORMAT.md records)."""
+        return render_text(self)
+
+    @property
+    def latency_ms(self) -> float:
+        """How long the question took."""
+        return self.timings.total_ms
+
+    @property
+    def script(self) -> str:
+        """The script the answer is shown in: ``traditional`` for a traditional asker; ``simplified`` when it cites a
+        traditional document to a simplified asker; empty when nothing is converted. The body and notes are already
+        in it; the citations keep their clauses exactly as written."""
+        if self.traditional:
+            return "traditional"
+        return "simplified" if any(c.clause.doc.traditional for c in self.citations) else ""
+
+    def fields(self) -> dict:
+        """The answer's parts as JSON-ready data (for the command line's ``--json``, beside ``record()``)."""
+        return {
+            "body": [{"label": p.label, "text": p.text} for p in self.body],
+            "notes": [{"kind": n.kind, "text": n.text} for n in self.notes],
+            "sources": [
+                {"key": c.key, "clause_id": c.clause.clause_id, "reference": c.clause.reference,
+                 "sentences": list(c.sentences)}
+                for c in self.citations
+            ],
+            "reason": self.reason,
+            "timings": {name: round(value, 1) for name, value in vars(self.timings).items()},
+        }
 
     def record(self) -> dict:
         """The per-case object of qa/FORMAT.md."""
@@ -77,3 +161,34 @@ class Answer:
             ],
             "latency_ms": round(self.latency_ms, 1),
         }
+
+
+def source_line(key: int, clause: Clause) -> str:
+    """A numbered source: title, 文号 and clause path."""
+    return f"[{key}] {clause.reference}"
+
+
+def in_script(text: str, script: str) -> str:
+    """The text in an answer's script (see ``Answer.script``)."""
+    if script == "traditional":
+        return to_traditional(text)
+    return to_simplified(text) if script == "simplified" else text
+
+
+def answer_lines(answer: Answer) -> list[str]:
+    """The lines of an answer without its sources: a refusal's sentence alone; otherwise the truncation notice,
+    the body (each part after its label) and the other notes."""
+    parts = [f"{p.label}：{p.text}" if p.label else p.text for p in answer.body]
+    if answer.refused:
+        return parts
+    first = [n.text for n in answer.notes if n.kind == "truncated"]
+    return first + parts + [n.text for n in answer.notes if n.kind != "truncated"]
+
+
+def render_text(answer: Answer) -> str:
+    """The answer as plain text: its lines, then "来源：" and one line per citation (when it cites any)."""
+    lines = answer_lines(answer)
+    if answer.refused or not answer.citations:
+        return "\n".join(lines)
+    sources = [in_script(line, answer.script) for line in ["来源：", *(source_line(c.key, c.clause) for c in answer.citations)]]
+    return "\n".join(lines + sources)

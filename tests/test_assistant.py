@@ -8,9 +8,9 @@ import pytest
 from assistant.chain import Assistant
 from assistant.conversation import Conversation
 from assistant.evaluation import evaluate
-from assistant.extractive import Draft
 from assistant.factory import make_assistant
 from assistant.prompts import REFUSAL
+from assistant.types import Draft
 from index.textnorm import is_traditional, normalize_for_match
 from tests.conftest import ROOT
 
@@ -187,7 +187,7 @@ def test_a_citation_marker_that_maps_to_no_retrieved_clause_is_removed(assistant
     evidence = assistant.kb.search("专利保险费", 3)
     stranger = next(c for c in assistant.kb.clauses if c.clause_id not in {e.clause.clause_id for e in evidence})
     draft = Draft("甲[1]。乙[2]。丙[7]。", (evidence[0].clause, stranger), (("甲",), ("乙",)))
-    base = dict(question="q", resolved_question="q", traditional=False, notice="", today=assistant.settings.current_date())
+    base = dict(question="q", resolved_question="q", traditional=False, notes=(), today=assistant.settings.current_date())
     answer = assistant._compose(base, [("", draft)], evidence, (), base["today"])
     assert "甲[1]" in answer.text and "[2]" not in answer.text and "[7]" not in answer.text
     assert [c.clause.clause_id for c in answer.citations] == [evidence[0].clause.clause_id]

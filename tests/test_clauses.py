@@ -180,7 +180,7 @@ def _notice(*lines):
     ],
 )
 def test_a_numbered_item_that_is_a_sentence_is_quotable_clause_text(lines, item):
-    from assistant.extractive import sentences_of
+    from assistant.generators.extractive import sentences_of
 
     clauses = split_clauses(_notice(*lines), 500)
     holding = [c for c in clauses if item in c.text]
@@ -189,7 +189,7 @@ def test_a_numbered_item_that_is_a_sentence_is_quotable_clause_text(lines, item)
 
 
 def test_a_title_like_numbered_line_stays_a_heading_not_a_quotable_sentence():
-    from assistant.extractive import sentences_of
+    from assistant.generators.extractive import sentences_of
 
     clauses = split_clauses(_notice("一、总体要求", "（一）指导思想。", "坚持稳中求进，支持企业创新发展。",
                                     "二、支持疫情防控物资供应 对生产防控重点物资的企业，尽快办理退税。"), 500)

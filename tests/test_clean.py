@@ -129,7 +129,7 @@ def test_a_page_that_lost_its_line_breaks_is_split_at_indentation_and_numbering(
 def test_breadcrumbs_share_bars_and_pager_links_of_a_page_are_removed():
     from dataclasses import replace
 
-    from assistant.extractive import sentences_of
+    from assistant.generators.extractive import sentences_of
     from index.clauses import split_clauses
     from index.loaders import load
     from tests.conftest import TEST_DATA

@@ -21,6 +21,11 @@ from assistant.guard import screen
         ("吉林省对专精特新企业的专利保险费有补助吗?", ""),
         ("江門的專精特新企業用電用能有什麼保障?", ""),
         ("对规则制定有什么要求", ""),
+        ("Does Jilin subsidise patent insurance premiums for specialised SMEs?", "not_chinese"),
+        ("SRDI subsidy", "not_chinese"),
+        ("hello", "chitchat"),
+        ("Jilin 省的 patent insurance 专利保险费 subsidy 最多补几年?", ""),
+        ("2023?", ""),
     ],
 )
 def test_screen(question, reason):

@@ -17,7 +17,7 @@ from assistant.presenter import (
     user_message,
 )
 from assistant.prompts import REFUSAL, PromptError, render
-from assistant.types import Answer, Citation
+from assistant.types import Answer, Citation, Part
 from index.clauses import split_clauses
 from tests.test_clean import RIZHAO
 from tests.test_metadata import doc
@@ -30,10 +30,10 @@ def rizhao_clause():
     return next(c for c in split_clauses(doc(RIZHAO)) if c.clause_path == "三、（一）2")
 
 
-def answer_with(clause, refused=False, text="根据…：市财政给予最高300万元奖励[1]。\n来源：\n[1] …"):
+def answer_with(clause, refused=False, text="根据…：市财政给予最高300万元奖励[1]。"):
     sentence = next(s for s in clause.text.split("。") if "300万元奖励" in s and "考核" in s)
     citations = () if refused else (Citation(1, clause, (sentence,)),)
-    return Answer("日照对区县最高奖励多少?", REFUSAL if refused else text, refused, citations, today=TODAY)
+    return Answer("日照对区县最高奖励多少?", refused, (Part(REFUSAL if refused else text),), citations=citations, today=TODAY)
 
 
 def test_sources_panel_shows_title_number_issuer_path_badge_and_highlight(rizhao_clause):
@@ -132,3 +132,10 @@ def test_an_answer_quoting_image_markup_loads_nothing(rizhao_clause, clause_text
     assert "<img" not in rendered and "example.com/a.png" in visible
     for chunk in stream_chunks(message, size=3):
         assert "<img" not in shown(chunk)[0]
+
+
+def test_a_question_not_in_chinese_is_not_shown_as_a_gap_of_the_knowledge_base():
+    english = Answer("Does Jilin subsidise patent insurance?", True, (Part(render("english_question")),), reason="not_chinese")
+    assert chat_message(english).startswith("目前只能用中文回答问题。Please ask in Chinese")
+    assert "知识库中没有" not in sources_panel(english)
+    assert helpdesk_draft(english) == english.text

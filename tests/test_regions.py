@@ -49,9 +49,8 @@ def test_regions_for_the_filter(resolver):
 
 
 def test_a_place_and_the_division_it_lies_in_are_one_place_not_a_comparison():
-    from index.gazetteer import default_gazetteer
-
     from assistant.regions import most_specific
+    from index.gazetteer import default_gazetteer
 
     places = most_specific(default_gazetteer().find("驻天津滨海新区各金融机构"))
     assert [p.name for p in places] == ["滨海新区"]

@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from assistant.feedback import FeedbackStore
-from assistant.types import Answer
+from assistant.types import Answer, Part
 from assistant.web import Page, Session
 from tests.test_presenter import shown
 
@@ -22,7 +22,7 @@ class ScriptedAssistant:
 
     def ask(self, question, conversation=None, region=None):
         self.asked.append(question)
-        return Answer(question, self.text, False, today=dt.date(2026, 11, 21))
+        return Answer(question, False, (Part(self.text),), today=dt.date(2026, 11, 21))
 
 
 @pytest.fixture

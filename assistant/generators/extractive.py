@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from assistant.lexical import bigrams, normalize, without_framing
-from assistant.types import Clause, Evidence, Query
+from assistant.types import Clause, Draft, Evidence, Query
 from index.textnorm import to_simplified
 
 _SENTENCE = re.compile(r"[^。；;！？!?\n]+[。；;！？!?]?")
@@ -32,15 +32,6 @@ class Pick:
     clause: Clause
     sentence: str
     score: float
-
-
-@dataclass(frozen=True)
-class Draft:
-    """A generator's answer: text with [n] markers and the clause each marker stands for."""
-
-    text: str
-    sources: tuple[Clause, ...]
-    sentences: tuple[tuple[str, ...], ...]
 
 
 _NUMBERING = re.compile(r"^([一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[)）]|\d+[.．、]|第.+?[条章])\s*")
