@@ -23,6 +23,14 @@ _UNITS = (
     (re.compile(r"几年|多少年|多久|期限"), re.compile(r"\d+\s*年")),
 )
 _RESPONSIBLE = re.compile(r"^[（(](责任单位|.*负责[）)]?$)")
+_RESPONSIBILITY_NOTE = re.compile(r"[（(]((?:责任单位|牵头单位)[:：][^（）()]+|[^（）()]{2,60}负责)[）)]")
+_ASKS_WHO = re.compile(r"找谁|找哪|哪个部门|哪些部门|什么部门|哪个单位|哪家单位|谁负责|谁来管|谁管|归谁|向谁|责任单位|牵头")
+
+
+def responsibility(clause: Clause) -> str | None:
+    """The bodies a clause names as responsible ("(责任单位:省工业和信息化厅、省财政厅)"), as written."""
+    found = _RESPONSIBILITY_NOTE.search(clause.text)
+    return found.group(0) if found else None
 
 
 @dataclass(frozen=True)
@@ -138,6 +146,10 @@ class ExtractiveGenerator:
         text = f"根据{best.clause.name}：" + "".join(
             "".join(order[i] for i in run).rstrip("。；;，,") + "[1]。" for run in runs
         )
+        responsible = responsibility(best.clause) if _ASKS_WHO.search(to_simplified(query.original)) else None
+        if responsible:  # "找哪个部门?": the bodies the clause makes responsible
+            text += f"{responsible}[1]。"
+            quoted += (responsible,)
         return Draft(text, (best.clause,), (quoted,))
 
 

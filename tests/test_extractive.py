@@ -1,0 +1,74 @@
+"""The extractive generator on hand-made clauses: which sentences it quotes, and how."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from assistant.generators.extractive import ExtractiveGenerator, continued, responsibility, sentences_of
+from assistant.lexical import bigrams
+from assistant.types import Clause, Evidence, PolicyDoc, Query
+
+DOC = PolicyDoc(doc_id="d", title="某市支持企业发展的通知", source="d.txt", text="", content_hash="h")
+
+
+def clause(text: str, headings: tuple[str, ...] = ("一、扶持政策",), path: str = "一、") -> Clause:
+    return Clause(doc=DOC, clause_path=path, headings=headings, text=text, search_text=text, span=(0, len(text)))
+
+
+def generator(*texts: str) -> ExtractiveGenerator:
+    df = Counter(g for text in texts for g in set(bigrams(text)))
+    return ExtractiveGenerator(df, len(texts) + 10)
+
+
+def answer(question: str, *clauses: Clause):
+    evidence = [Evidence(c, 1.0 - i / 10, i + 1) for i, c in enumerate(clauses)]
+    return generator(*(c.text for c in clauses)).answer(Query(question, question), evidence)
+
+
+def test_a_one_sentence_item_with_a_long_heading_is_quotable():
+    item = clause("（九）暂缓安排老年人、慢性病患者的年度体检工作。", headings=("（九）暂缓安排老年人、慢性病患者的年度体检工作",))
+    assert sentences_of(item) == ["（九）暂缓安排老年人、慢性病患者的年度体检工作。"]
+    bare = clause("一、总体要求。", headings=("一、总体要求",))
+    assert sentences_of(bare) == []
+
+
+def test_the_quote_goes_on_past_an_introducing_sentence_and_through_a_list():
+    sentences = ["主要措施如下：", "（一）减免中小企业三个月国有房产租金；", "（二）延期缴纳职工社会保险费至六月底；",
+                 "（三）对新增贷款给予百分之五十的贴息。", "另行通知。"]
+    assert continued(sentences, 0) == [0, 1, 2, 3]
+    whole = "这是一个足够长的句子，它本身就把问题回答得完整清楚，所以不需要再往下接着引用别的句子了。"
+    assert continued([whole, "下一句。"], 0) == [0]
+
+
+def test_a_run_of_sentences_is_quoted_as_written_with_one_marker():
+    text = "对受疫情影响的企业采取以下措施：减免国有房产租金三个月；延期缴纳职工基本养老保险等社会保险费至六月底。其他事项另行通知。"
+    draft = answer("对受疫情影响的企业采取哪些措施?", clause(text))
+    assert "采取以下措施：减免国有房产租金三个月；延期缴纳职工基本养老保险等社会保险费至六月底[1]。" in draft.text
+    assert "另行通知" not in draft.text
+
+
+def test_the_documents_title_does_not_make_a_sentence_win():
+    lead = "某市支持企业发展的通知印发，各区要认真贯彻落实。"
+    body = "对新招用员工的企业，按每人1000元给予一次性吸纳就业补贴。"
+    draft = answer("某市支持企业发展的通知对招用员工的企业给予多少补贴?", clause(lead + body))
+    assert body.rstrip("。") in draft.text and draft.text.index(body[:6]) < len(draft.text)
+    assert draft.sentences[0][0] == body
+
+
+def test_an_faq_question_loses_to_its_answer():
+    text = "问：外地人可否进城看病就医？答：可以，凭健康码和预约信息进城就医，陪同人员不超过一人。"
+    draft = answer("外地人进城看病需要什么?", clause(text))
+    assert "凭健康码和预约信息" in draft.text
+
+
+@pytest.mark.parametrize(
+    ("question", "shown"),
+    [("融资担保奖补这事找哪个部门?", True), ("融资担保机构有奖补吗?", False)],
+)
+def test_whom_to_ask_is_answered_with_the_responsible_bodies(question, shown):
+    item = clause("对支持企业成效明显的融资担保机构给予奖补支持。(责任单位:省地方金融监管局、省财政厅)")
+    assert responsibility(item) == "(责任单位:省地方金融监管局、省财政厅)"
+    draft = answer(question, item)
+    assert ("省地方金融监管局" in draft.text) is shown
