@@ -38,14 +38,15 @@ def test_the_quote_goes_on_past_an_introducing_sentence_and_through_a_list():
     sentences = ["主要措施如下：", "（一）减免中小企业三个月国有房产租金；", "（二）延期缴纳职工社会保险费至六月底；",
                  "（三）对新增贷款给予百分之五十的贴息。", "另行通知。"]
     assert continued(sentences, 0) == [0, 1, 2, 3]
-    whole = "这是一个足够长的句子，它本身就把问题回答得完整清楚，所以不需要再往下接着引用别的句子了。"
+    whole = "这是一个足够长的句子，它本身就把问题回答得完整清楚，所以不需要再往下接着引用别的句子了，读者看到这里已经知道答案是什么。"
     assert continued([whole, "下一句。"], 0) == [0]
 
 
 def test_a_run_of_sentences_is_quoted_as_written_with_one_marker():
-    text = "对受疫情影响的企业采取以下措施：减免国有房产租金三个月；延期缴纳职工基本养老保险等社会保险费至六月底。其他事项另行通知。"
+    text = ("对受疫情影响的企业采取以下措施：减免承租国有房产的中小企业三个月租金；"
+            "延期缴纳职工基本养老保险、失业保险和工伤保险等社会保险费至六月底。其他事项另行通知。")
     draft = answer("对受疫情影响的企业采取哪些措施?", clause(text))
-    assert "采取以下措施：减免国有房产租金三个月；延期缴纳职工基本养老保险等社会保险费至六月底[1]。" in draft.text
+    assert "采取以下措施：减免承租国有房产的中小企业三个月租金；延期缴纳职工基本养老保险、失业保险和工伤保险等社会保险费至六月底[1]。" in draft.text
     assert "另行通知" not in draft.text
 
 

@@ -155,7 +155,7 @@ class ExtractiveGenerator:
 
 # A quote goes on past a sentence that introduces what follows (：), asks (FAQ), or is too short to stand
 # alone, and through a list of items separated by ；, up to these lengths.
-_CONTINUE_SHORT = 40
+_CONTINUE_SHORT = 60
 _CONTINUE_MAX = 120
 _CONTINUE_LIST_MAX = 150
 
