@@ -208,7 +208,8 @@ class Assistant:
         # Sentences are chosen by the message in the policies' words too (奖励 → 奖补, 老板 → 企业负责人).
         focus = self._search_text(self._without_places(focus))
         query = Query(resolved, focus, self._without_places(context), cited=cited)
-        return self._generate(generator, base, query, groups, match.uncovered, skip, today)
+        named = tuple(p for p, _ in match.covered) if doc_filter is None and len(match.covered) == 1 else ()
+        return self._generate(generator, base, query, groups, match.uncovered, skip, today, named)
 
     def _status_answer(self, base: dict, question: str, doc_ids: tuple[str, ...], today: dt.date,
                        about_dates: bool = False) -> Answer:
@@ -259,7 +260,8 @@ class Assistant:
             allowed &= set(next((ids for name, ids in self.kb.regions.regions() if name == region), ()))
         return tuple(sorted(allowed))
 
-    def _generate(self, generator: Generator, base: dict, query: Query, groups, uncovered, skip: set[str], today: dt.date) -> Answer:
+    def _generate(self, generator: Generator, base: dict, query: Query, groups, uncovered, skip: set[str],
+                  today: dt.date, named: tuple[Place, ...] = ()) -> Answer:
         drafts: list[tuple[str, Draft]] = []
         evidence_lists: list[list[Evidence]] = []
         places = [place for place, _ in groups if place]
@@ -283,6 +285,9 @@ class Assistant:
             elif label:
                 missing.append(label)
         merged = _interleave(evidence_lists)
+        if not drafts and named and not query.context:
+            searched = {doc_id for _, ids in groups for doc_id in (ids or ())}
+            drafts, merged = self._about_the_place(generator, query, named, skip, merged, searched)
         if not drafts:
             return self._refuse(base, "no_support", merged)
         drafts = [(label, _with_figures(query.original, draft)) for label, draft in drafts]
@@ -295,6 +300,19 @@ class Assistant:
                 first = drafts[0][1]
                 drafts = [(_doc_label(first.sources[0].doc), first), *others]
         return self._compose(base, drafts, merged, uncovered, today, no_basis=missing)
+
+    def _about_the_place(self, generator: Generator, query: Query, places: tuple[Place, ...], skip: set[str],
+                         evidence: list[Evidence], searched: set[str]) -> tuple[list[tuple[str, Draft]], list[Evidence]]:
+        """When the documents of the named place do not answer, a document filed under another region (or
+        none) may still be about that place: a report on 重庆 published in 浙江. Only documents whose text
+        names the place are considered."""
+        names = {n for p in places for n in (p.name, p.short) if len(n) >= 2}
+        wide = self.kb.search(self._search_text(query.text), self.settings.top_k)
+        about = [e for e in wide if e.clause.doc.doc_id not in searched and any(n in e.clause.doc.text for n in names)]
+        if not about or not supported(self.support(query.text, about, skip), self._threshold(about)):
+            return [], evidence
+        draft = generator.answer(query, about)
+        return ([("", draft)], about) if draft.sources else ([], evidence)
 
     def _other_documents(self, generator: Generator, query: Query, evidence: list[Evidence],
                          skip: set[str]) -> tuple[list[tuple[str, Draft]], list[Evidence]]:
