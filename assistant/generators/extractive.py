@@ -88,7 +88,7 @@ class ExtractiveGenerator:
     name = "extractive"
 
     def __init__(self, gram_df: Mapping[str, int], clause_count: int, max_clauses: int = 4,
-                 keep_ratio: float = 0.6, max_extra: int = 3, max_chars: int = 260):
+                 keep_ratio: float = 0.5, max_extra: int = 3, max_chars: int = 260):
         """``gram_df``: in how many clauses each character bigram occurs (the knowledge base counts them);
         sentences of the best clause scoring ``keep_ratio`` of the best are quoted too, at most ``max_extra``
         more and while the quote is under ``max_chars``."""
