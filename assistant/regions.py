@@ -57,7 +57,8 @@ class RegionResolver:
         """Places named in the text, split by whether the knowledge base covers them."""
         covered, uncovered = [], []
         for place in most_specific(self.gazetteer.find(text)):
-            ids = tuple(doc.doc_id for doc in self.docs if covers(doc, place))
+            city = self.gazetteer.city_of(place)  # a city's policy covers its districts and counties too
+            ids = tuple(doc.doc_id for doc in self.docs if covers(doc, place) or (city and covers(doc, city)))
             if ids:
                 covered.append((place, ids))
             else:

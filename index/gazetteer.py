@@ -90,6 +90,13 @@ class Gazetteer:
                 found.append(place)
         return found
 
+    def city_of(self, place: Place) -> Place | None:
+        """The city a county lies in (by administrative code); None for provinces, cities and counties
+        directly under a province."""
+        if place.level != "county":
+            return None
+        return next((p for p in self.places if p.level == "city" and p.adcode[:4] == place.adcode[:4]), None)
+
     def provinces(self) -> list[Place]:
         """All provinces (and municipalities directly under the centre)."""
         return [p for p in self.places if p.level == "province"]

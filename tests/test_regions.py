@@ -56,3 +56,14 @@ def test_a_place_and_the_division_it_lies_in_are_one_place_not_a_comparison():
     assert [p.name for p in places] == ["滨海新区"]
     both = most_specific(default_gazetteer().find("吉林和江门分别奖励多少"))
     assert {p.name for p in both} == {"吉林省", "江门市"}
+
+
+def test_a_citys_policy_covers_its_districts():
+    from assistant.regions import RegionResolver
+    from index.gazetteer import default_gazetteer
+    from index.types import PolicyDoc
+
+    shenzhen = PolicyDoc(doc_id="sz", title="深圳市助企措施", source="sz.txt", text="", content_hash="h",
+                         province="广东省", city="深圳市", level="municipal")
+    match = RegionResolver([shenzhen], default_gazetteer()).match("深圳市南山区将从哪几方面为企业提供支持?")
+    assert [(p.name, ids) for p, ids in match.covered] == [("南山区", ("sz",))]
