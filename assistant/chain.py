@@ -32,6 +32,7 @@ _CONTENT = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 _PERIOD_WORDS = re.compile(
     r"(有效期限|有效期|执行期限|实施期限|执行期|实施期|执行时间|实施时间|截止时间|截止日期|期限)(?=是|为|有多|多长|多少|几|怎样|怎么|如何|到哪)"
 )
+_ASKS_DETAIL = re.compile(r"具体|详细|详情|还有(哪些|什么|啥)|其他|其它|别的|都有")
 _REFERS_BACK = re.compile(r"这个|这份|这项|这条|该(文件|政策|方案|意见|计划|办法)|此(文件|政策)|它|上面|刚才|前面")
 
 
@@ -47,6 +48,8 @@ class Thresholds:
     # A follow-up's answer must still be about what was asked before ("国家级的呢?" after a question on
     # provincial incubators is not answered with a clause on national technology centres).
     min_follow_up_context: float = 0.7
+    # A follow-up is answered from the clause just cited when this share of its own words is found there.
+    min_follow_up_words: float = 0.45
     # A question naming no place is also answered from other documents among the best-ranked this deep whose
     # own best clauses support an answer; at most this many more documents.
     other_document_depth: int = 12
@@ -277,7 +280,10 @@ class Assistant:
             evidence_lists.append(evidence)
             draft = None
             if supported(self.support(text, evidence, skip), self._threshold(evidence)):
-                draft = generator.answer(replace(query, text=text), evidence)
+                continuing = self._continuing(query, evidence, skip, place)
+                # "具体…?" about the clause just quoted in part: the whole clause.
+                whole = continuing is not evidence and bool(_ASKS_DETAIL.search(query.original))
+                draft = generator.answer(replace(query, text=text, whole=whole), continuing)
             if draft and draft.sources and query.context and not self._follows(query.context, draft, skip, query.cited):
                 draft = None
             if draft and draft.sources:
@@ -300,6 +306,18 @@ class Assistant:
                 first = drafts[0][1]
                 drafts = [(_doc_label(first.sources[0].doc), first), *others]
         return self._compose(base, drafts, merged, uncovered, today, no_basis=missing)
+
+    def _continuing(self, query: Query, evidence: list[Evidence], skip: set[str], place) -> list[Evidence]:
+        """The evidence a follow-up is answered from: only the clause just cited when the new message's own
+        words are all in it ("具体能提供啥服务?" after a question on 智能化改造), else the whole ranking
+        ("国家级的呢?" is not answered by a clause on provincial incubators)."""
+        cited = [e for e in evidence if e.clause.clause_id in query.cited] if not place else []
+        if not cited:
+            return evidence
+        terms, optional = split_terms(query.original, skip, self.vocabulary)
+        clause = self._normalised_text(cited[0].clause)
+        score = support_score(terms, [clause], self._normalised, self._alternatives, optional)
+        return cited if supported(score, self.thresholds.min_follow_up_words) else evidence
 
     def _about_the_place(self, generator: Generator, query: Query, places: tuple[Place, ...], skip: set[str],
                          evidence: list[Evidence], searched: set[str]) -> tuple[list[tuple[str, Draft]], list[Evidence]]:

@@ -37,6 +37,7 @@ class Query:
     doc_ids: tuple[str, ...] | None = None
     statuses: tuple[Status, ...] | None = None
     cited: tuple[str, ...] = ()  # for a follow-up: the clauses the previous answer cited
+    whole: bool = False  # quote the best clause whole ("具体有哪些?" after it was quoted in part)
 
 
 @dataclass(frozen=True)

@@ -201,3 +201,16 @@ def test_every_cited_sentence_is_verbatim_from_its_clause(assistant):
             for sentence in citation.sentences:
                 assert sentence in citation.clause.text
                 assert normalize_for_match(sentence.rstrip("。；;")) in normalize_for_match(answer.text)
+
+
+def test_asking_for_details_after_an_answer_quotes_the_clause_just_cited_whole(assistant):
+    first, second = ask_all(assistant, "日照专精特新企业想上自动化产线、搞智能化改造，政府怎么支持？", "具体能提供啥服务？")
+    assert not second.refused
+    assert [c.clause.clause_id for c in second.citations] == [c.clause.clause_id for c in first.citations]
+    assert "现场诊断" in second.text and "供需对接" in second.text
+
+
+def test_a_follow_up_whose_words_the_cited_clause_lacks_is_not_answered_from_it(assistant):
+    first, second = ask_all(assistant, "吉林对新认定的省级科技企业孵化器补贴多少?", "国家级的呢?")
+    assert "50万元" in first.text
+    assert second.refused or all(c.clause.clause_id != first.citations[0].clause.clause_id for c in second.citations)

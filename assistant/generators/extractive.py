@@ -130,6 +130,8 @@ class ExtractiveGenerator:
         best = picks[0]
         order = sentences_of(best.clause)
         chosen = set(continued(order, order.index(best.sentence)))
+        if query.whole:
+            chosen = set(range(len(order)))
         # More sentences only from the same clause (a second clause would be cited on weaker grounds), those
         # that answer nearly as well: criteria, measures and amounts are often spread over several sentences.
         extra = 0
