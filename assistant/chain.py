@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 
 from assistant.checks import check_citations
 from assistant.conversation import Conversation, Turn, resolve
-from assistant.figures import compare, missing_figure
+from assistant.figures import compare, missing_figure, unanswered_quantity
 from assistant.generators import Generator, generator_factory
 from assistant.guard import screen
 from assistant.knowledge import KnowledgeBase
@@ -296,6 +296,8 @@ class Assistant:
             drafts, merged = self._about_the_place(generator, query, named, skip, merged, searched)
         if not drafts:
             return self._refuse(base, "no_support", merged)
+        if len(drafts) == 1 and not drafts[0][0] and unanswered_quantity(base["question"], _quoted(drafts[0][1])):
+            return self._refuse(base, "no_support", merged)  # "多少价格扣除?" answered by a clause not about it
         drafts = [(label, _with_figures(query.original, draft)) for label, draft in drafts]
         if len(groups) == 1 and groups[0] == (None, None) and not query.context:
             others, more = self._other_documents(generator, query, merged, skip)
@@ -398,6 +400,11 @@ def _strip_places(text: str, places: list[Place]) -> str:
     for place in places:
         text = text.replace(place.name, " ").replace(place.short, " ")
     return text
+
+
+def _quoted(draft: Draft) -> str:
+    """Every sentence a draft quotes."""
+    return " ".join(s for sentences in draft.sentences for s in sentences)
 
 
 def _with_figures(question: str, draft: Draft) -> Draft:

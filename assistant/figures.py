@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.lexical import bigrams, normalize
+from assistant.lexical import bigrams, normalize, words
 
 # Units a figure can carry, and the kind of quantity each measures.
 _UNIT_KIND = {
@@ -152,6 +152,33 @@ def missing_figure(question: str, quoted: str) -> str | None:
     if _ASKS_RATE.search(asked) and "percent" not in present:
         return "rate"
     return None
+
+
+_QUANTITY_AFTER = re.compile(r"多少(?:的)?([\u4e00-\u9fff]{2,6}?)(?=[？?。，,！!]|$)")
+_QUANTITY_BEFORE = re.compile(r"([\u4e00-\u9fff]{2,6}?)(?:是|有|为|能有|能拿|可以拿)?多少(?=[？?。，,！!]|$)")
+_NOT_A_SUBJECT = re.compile(r"^(能享受|可以享受|享受|能拿到|能拿|能获得|可获得|给|补|奖|最高|最多|一共|大概|具体)")
+
+
+def asked_quantity(question: str) -> str | None:
+    """What a "how much" question asks the amount of: 多少价格扣除 → 价格扣除, 补贴比例是多少 → 补贴比例."""
+    text = normalize(question)
+    found = _QUANTITY_AFTER.search(text) or _QUANTITY_BEFORE.search(text)
+    if not found:
+        return None
+    subject = _NOT_A_SUBJECT.sub("", found.group(1))
+    return subject if len(subject) >= 2 else None
+
+
+def unanswered_quantity(question: str, quoted: str) -> str | None:
+    """The quantity a question asks for when the quoted sentences name none of its words and state no figure:
+    they are not about it, so the knowledge base has no basis for the amount (sentences that name it but
+    state no figure are answered, saying so)."""
+    subject = asked_quantity(question)
+    text = normalize(quoted)
+    if subject is None or figures(text):
+        return None
+    parts = [w for w in words(subject) if len(w) >= 2] or [subject]
+    return None if any(w in text for w in parts) else subject
 
 
 def _number(value: float) -> str:

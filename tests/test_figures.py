@@ -62,3 +62,33 @@ def test_no_comparison_without_a_threshold_of_the_same_kind():
 )
 def test_an_amount_asked_for_but_not_stated_is_named(question, quoted, expected):
     assert missing_figure(question, quoted) == expected
+
+
+@pytest.mark.parametrize(
+    ("question", "subject"),
+    [
+        ("政府采购的时候，专精特新企业的产品能享受多少价格扣除？", "价格扣除"),
+        ("社保费减免比例是多少?", "减免比例"),
+        ("有哪些支持措施?", None),
+    ],
+)
+def test_the_quantity_a_how_much_question_asks_for(question, subject):
+    from assistant.figures import asked_quantity
+
+    found = asked_quantity(question)
+    assert found == subject if subject is None else subject in found  # up to six characters before 多少
+
+
+@pytest.mark.parametrize(
+    ("quoted", "unanswered"),
+    [
+        ("纳入政府采购目录的首台(套)首版次产品,同质同价下优先采购。", True),  # not about 价格扣除, no figure
+        ("对纳入目录的产品给予10%的价格扣除。", False),  # states a figure
+        ("对纳入目录的产品给予价格扣除优惠。", False),  # about it, states no figure: answered, saying so
+    ],
+)
+def test_a_quantity_the_quoted_sentences_neither_name_nor_state_has_no_basis(quoted, unanswered):
+    from assistant.figures import unanswered_quantity
+
+    found = unanswered_quantity("专精特新企业的产品能享受多少价格扣除？", quoted)
+    assert (found is not None) is unanswered
