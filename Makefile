@@ -35,6 +35,7 @@ eval: index
 
 bench-latency: index
 	$(PY) scripts/bench_latency.py --qa qa/dev.jsonl
+	$(PY) scripts/bench_latency.py --qa qa/natural-dev.jsonl
 
 bench-concurrency: index
 	$(PY) scripts/bench_concurrency.py --qa qa/dev.jsonl
