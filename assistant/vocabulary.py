@@ -132,13 +132,20 @@ class TypoRepair:
                     if self._is_known(window):
                         continue
                     fix = self._sound_alike(window, sounds[start : start + size])
-                    if fix:
+                    if fix and self._repairs_unseen(window, fix):
                         log.info("typo repaired: %s → %s", window, fix)
                         out = out.replace(window, fix)
         return out
 
     def _is_known(self, window: str) -> bool:
         return window in self._known
+
+    def _repairs_unseen(self, window: str, fix: str) -> bool:
+        """A typo leaves a pair of characters the knowledge base never writes (特心, 连网), and the repair
+        replaces a character of that pair: 上海市为 is not a typo of 上海市委, whose every pair is common."""
+        changed = next(i for i, (a, b) in enumerate(zip(window, fix, strict=True)) if a != b)
+        pairs = [window[i : i + 2] for i in (changed - 1, changed) if 0 <= i < len(window) - 1]
+        return any(pair not in self._known for pair in pairs)
 
     def _sound_alike(self, window: str, sounds: tuple[str, ...]) -> str | None:
         for word in self._by_sound.get(tuple(sounds), ()):
