@@ -13,12 +13,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 def main() -> int:
     """Build the index if there is none, then serve the page."""
-    from assistant.feedback import FeedbackStore
-    from assistant.settings import Settings
-    from assistant.web import Page, launch
+    from core.settings import Settings
     from index.build import build, index_dir
     from index.embeddings import make_embedder
     from index.store import IndexStore
+    from serve.feedback import FeedbackStore
+    from serve.web import Page, launch
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     settings = Settings()
@@ -33,7 +33,7 @@ def main() -> int:
         print("building the index first…")
         reindex()
     from assistant.chain import Assistant
-    from assistant.knowledge import KnowledgeBase
+    from assistant.retrieval.knowledge import KnowledgeBase
 
     assistant = Assistant(KnowledgeBase.open(settings, embedder), settings)
     page = Page(assistant, FeedbackStore(settings.data_dir / "feedback.sqlite"), settings, reindex=reindex)

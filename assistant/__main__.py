@@ -12,13 +12,13 @@ from pathlib import Path
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from assistant.settings import Settings, load_settings
-from index.errors import PolicyQAError
-from index.types import STATUS_LABELS
+from core.errors import PolicyQAError
+from core.settings import Settings, load_settings
+from core.types import STATUS_LABELS
 
 
 def _ask(settings: Settings, args) -> int:
-    from assistant.factory import make_assistant
+    from serve.factory import make_assistant
 
     statuses = tuple(args.status) if args.status else None
     doc_ids = tuple(args.doc) if args.doc else None
@@ -32,7 +32,7 @@ def _ask(settings: Settings, args) -> int:
 
 def _chat(settings: Settings, args) -> int:
     from assistant.conversation import Conversation
-    from assistant.factory import make_assistant
+    from serve.factory import make_assistant
 
     assistant = make_assistant(settings)
     conversation = Conversation()
@@ -51,9 +51,9 @@ def _chat(settings: Settings, args) -> int:
 
 
 def _eval(settings: Settings, args) -> int:
-    from assistant.evaluation import evaluate
-    from assistant.factory import make_assistant
-    from assistant.report import write_report
+    from evaluation.report import write_report
+    from evaluation.runner import evaluate
+    from serve.factory import make_assistant
 
     qa = Path(args.qa)
     if not qa.exists():
@@ -78,13 +78,13 @@ def _eval(settings: Settings, args) -> int:
 
 
 def _bench(settings: Settings, args) -> int:
-    from assistant.bench import run_bench
+    from evaluation.bench import run_bench
 
     return run_bench(settings, Path(args.beir), Path(args.ids) if args.ids else None, Path(args.out), args.limit)
 
 
 def _bench_answers(settings: Settings, args) -> int:
-    from assistant.bench_answers import run_answer_bench
+    from evaluation.bench_answers import run_answer_bench
 
     return run_answer_bench(settings, Path(args.beir), Path(args.ids) if args.ids else None, Path(args.out), args.limit,
                             home=Path(args.data_dir) if args.data_dir else None)

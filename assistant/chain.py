@@ -14,17 +14,17 @@ from assistant.conversation import Conversation, Turn, resolve
 from assistant.figures import compare, missing_figure, unanswered_quantity
 from assistant.generators import Generator, generator_factory
 from assistant.guard import screen
-from assistant.knowledge import KnowledgeBase
-from assistant.lexical import bigrams, normalize
-from assistant.prompts import REFUSAL, render
-from assistant.snapshot import Snapshot
+from assistant.retrieval.knowledge import KnowledgeBase
+from assistant.retrieval.lexical import bigrams, normalize
+from assistant.retrieval.snapshot import Snapshot
 from assistant.status import asks_date, asks_status, dates, explain, note, title_clause
 from assistant.support import question_terms, split_terms, support_score, supported
 from assistant.timing import Stopwatch, TimedGenerator
 from assistant.types import REPHRASE_REASONS, Answer, Citation, Clause, Draft, Evidence, Note, Part, Query, in_script
 from assistant.vocabulary import TypoRepair, Vocabulary, default_vocabulary
+from core.prompts import REFUSAL, render
+from core.textnorm import has_cjk, is_traditional, to_simplified
 from index.gazetteer import Place
-from index.textnorm import has_cjk, is_traditional, to_simplified
 
 log = logging.getLogger(__name__)
 _CONTENT = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")

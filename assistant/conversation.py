@@ -6,7 +6,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 
-from assistant.lexical import words
+from assistant.retrieval.lexical import words
 from assistant.types import Answer
 from index.gazetteer import Gazetteer
 

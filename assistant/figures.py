@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.lexical import bigrams, normalize, words
+from assistant.retrieval.lexical import bigrams, normalize, words
 
 # Units a figure can carry, and the kind of quantity each measures.
 _UNIT_KIND = {

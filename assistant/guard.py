@@ -8,8 +8,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.lexical import normalize
-from index.textnorm import has_cjk
+from assistant.retrieval.lexical import normalize
+from core.textnorm import has_cjk
 
 _INJECTION = re.compile(
     r"(忽略|无视|忘记|忘掉|不要理会|跳过|绕过|覆盖).{0,12}(指令|指示|规则|设定|要求|提示|限制|约束|身份)"

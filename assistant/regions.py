@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.types import PolicyDoc
 from index.gazetteer import Gazetteer, Place
-from index.types import PolicyDoc
 
 
 @dataclass(frozen=True)

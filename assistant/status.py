@@ -6,8 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from assistant.prompts import render
 from assistant.types import Clause, PolicyDoc
+from core.prompts import render
 
 _ASKS_STATUS = re.compile(
     r"(还|仍|仍然|是否|现在|目前|依然|已经|是不是)(有效|失效|过期|作废|废止|适用)"

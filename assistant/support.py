@@ -13,8 +13,8 @@ import math
 import re
 from collections.abc import Collection, Mapping, Sequence
 
-from assistant.lexical import FRAMING_WORDS, bigrams, content_terms, normalize, subwords
-from index.textnorm import has_cjk
+from assistant.retrieval.lexical import FRAMING_WORDS, bigrams, content_terms, normalize, subwords
+from core.textnorm import has_cjk
 
 _YEAR = re.compile(r"\d{4}年?")
 _SEGMENT = re.compile(r"[^，,。；;！!？?\n：:]+[，,。；;！!？?\n：:]*")

@@ -1,4 +1,4 @@
-"""The answering chain's types: PolicyDoc → Clause (from ``index.types``) → Evidence → Draft → Answer; and
+"""The answering chain's types: PolicyDoc → Clause (from ``core.types``) → Evidence → Draft → Answer; and
 ``render_text``, the one plain-text rendering of an answer."""
 
 from __future__ import annotations
@@ -6,8 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from index.textnorm import to_simplified, to_traditional
-from index.types import STATUS_LABELS, Clause, PolicyDoc, Status
+from core.textnorm import to_simplified, to_traditional
+from core.types import STATUS_LABELS, Clause, PolicyDoc, Status
 
 __all__ = [
     "REPHRASE_REASONS", "STATUS_LABELS", "Answer", "Citation", "Clause", "Draft", "Evidence", "Note", "Part", "PolicyDoc", "Query",

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from assistant.lexical import normalize
+from assistant.retrieval.lexical import normalize
 
 log = logging.getLogger(__name__)
 DEFAULT_PATH = Path(__file__).with_name("vocabulary.yaml")

@@ -12,9 +12,9 @@ from pathlib import Path
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from assistant.settings import Settings, load_settings
-from index.errors import PolicyQAError
-from index.types import STATUS_LABELS
+from core.errors import PolicyQAError
+from core.settings import Settings, load_settings
+from core.types import STATUS_LABELS
 
 
 def _build(settings: Settings, args) -> int:

@@ -10,16 +10,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.errors import ConfigError, DocumentError, EmptyCorpusError
+from core.types import Clause, PolicyDoc, doc_to_dict
 from index.catalog import load_catalog
 from index.clauses import split_clauses
 from index.documents import DocReport, doc_ids_for, read_document
 from index.embeddings import Embedder
-from index.errors import ConfigError, DocumentError, EmptyCorpusError
 from index.gazetteer import default_gazetteer
 from index.loaders import corpus_files
 from index.lock import build_lock
 from index.store import Generation, IndexStore
-from index.types import Clause, PolicyDoc, doc_to_dict
 from index.vectors import make_vector_store
 
 log = logging.getLogger(__name__)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import yaml
 
+from core.errors import CatalogError
 from index.clean import DEFAULT_SPAM_PHRASES
-from index.errors import CatalogError
 
 EDITABLE_FIELDS = (
     "title", "doc_number", "issuer", "province", "city", "level",

@@ -12,10 +12,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
+from core.textnorm import to_simplified
+from core.types import Clause, PolicyDoc, content_hash
 from index.clean import restore_cjk_punctuation
 from index.numbering import MARKERS
-from index.textnorm import to_simplified
-from index.types import Clause, PolicyDoc, content_hash
 
 PREAMBLE = "前言"
 _FOLD_BELOW = 40  # a parent's own text shorter than this joins its children's heading chain

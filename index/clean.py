@@ -12,8 +12,8 @@ import html
 import re
 from dataclasses import dataclass, field
 
+from core.textnorm import to_simplified
 from index.numbering import ANY_MARKER
-from index.textnorm import to_simplified
 
 DEFAULT_SPAM_PHRASES: tuple[str, ...] = ("搜狐体育直播",)
 

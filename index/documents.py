@@ -7,14 +7,14 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.errors import DocumentError
+from core.textnorm import is_traditional
+from core.types import Period, PolicyDoc, content_hash
 from index.catalog import Catalog
 from index.clean import clean, find_damage
-from index.errors import DocumentError
 from index.gazetteer import Gazetteer
 from index.loaders import load
 from index.metadata import extract
-from index.textnorm import is_traditional
-from index.types import Period, PolicyDoc, content_hash
 
 log = logging.getLogger(__name__)
 _SENTENCE_ENDS = "。！？；）)”\"…"

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Literal, Protocol
 
-from index.errors import IndexingError
+from core.errors import IndexingError
 
 log = logging.getLogger(__name__)
 Kind = Literal["query", "passage"]

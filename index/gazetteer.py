@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from index.textnorm import to_simplified
+from core.textnorm import to_simplified
 
 _SUFFIXES = ("维吾尔自治区", "壮族自治区", "回族自治区", "特别行政区", "自治区", "自治州", "地区", "省", "市", "盟")
 MUNICIPALITIES = ("北京市", "天津市", "上海市", "重庆市")

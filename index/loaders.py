@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from index.errors import DocumentError
+from core.errors import DocumentError
 
 log = logging.getLogger(__name__)
 

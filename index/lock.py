@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from index.errors import BuildLockedError
+from core.errors import BuildLockedError
 
 LOCK_FILE = "build.lock"
 

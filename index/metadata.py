@@ -10,10 +10,10 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from core.textnorm import to_simplified
+from core.types import Period
 from index.clean import Cleaned, restore_cjk_punctuation
 from index.gazetteer import Gazetteer
-from index.textnorm import to_simplified
-from index.types import Period
 
 _DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,12}[〔\[［（(]\d{4}[〕\]］）)]\d{1,4}[号號]")
 _TITLE_IN_NOTICE = (

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from index.errors import ConfigError, IndexMissingError
-from index.types import Clause, PolicyDoc, doc_from_dict, doc_to_dict
+from core.errors import ConfigError, IndexMissingError
+from core.types import Clause, PolicyDoc, doc_from_dict, doc_to_dict
 from index.vectors import ChromaVectors, VectorStore, collection_name
 
 log = logging.getLogger(__name__)

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
-from index.errors import ConfigError, GenerationMissingError
+from core.errors import ConfigError, GenerationMissingError
 
 log = logging.getLogger(__name__)
 COLLECTION_PREFIX = "clauses-gen"

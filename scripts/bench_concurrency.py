@@ -20,10 +20,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from assistant.conversation import Conversation
-from assistant.evaluation import Case, load_cases
-from assistant.factory import make_assistant
-from assistant.settings import Settings
+from core.settings import Settings
+from evaluation.runner import Case, load_cases
 from index.build import build
+from serve.factory import make_assistant
 
 
 def converse(assistant, case: Case, lock: threading.Lock | None) -> int:

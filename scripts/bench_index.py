@@ -14,7 +14,7 @@ from pathlib import Path
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from assistant.settings import Settings
+from core.settings import Settings
 from index.build import build
 from index.embeddings import make_embedder
 

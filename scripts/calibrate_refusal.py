@@ -13,9 +13,9 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from assistant.conversation import Conversation
-from assistant.evaluation import load_cases
-from assistant.factory import make_assistant
-from assistant.settings import Settings
+from core.settings import Settings
+from evaluation.runner import load_cases
+from serve.factory import make_assistant
 
 
 def main() -> int:

@@ -15,10 +15,10 @@ from pathlib import Path
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from assistant.bench import QueryCache, load_beir, relevant
-from assistant.fusion import max_normalize, min_max_normalize, ranked, weighted_sum
-from assistant.knowledge import KnowledgeBase, RetrievalConfig
-from assistant.settings import Settings
+from assistant.retrieval.fusion import max_normalize, min_max_normalize, ranked, weighted_sum
+from assistant.retrieval.knowledge import KnowledgeBase, RetrievalConfig
+from core.settings import Settings
+from evaluation.bench import QueryCache, load_beir, relevant
 from index.embeddings import make_embedder
 from index.store import IndexStore
 

@@ -13,7 +13,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from assistant.settings import Settings
+from core.settings import Settings
 from tests.fakes import HashingEmbedder
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -7,11 +7,11 @@ import pytest
 
 from assistant.chain import Assistant
 from assistant.conversation import Conversation
-from assistant.evaluation import evaluate
-from assistant.factory import make_assistant
-from assistant.prompts import REFUSAL
 from assistant.types import Draft
-from index.textnorm import is_traditional, normalize_for_match
+from core.prompts import REFUSAL
+from core.textnorm import is_traditional, normalize_for_match
+from evaluation.runner import evaluate
+from serve.factory import make_assistant
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from assistant.bench import SYSTEMS, relevant, run_bench
+from evaluation.bench import SYSTEMS, relevant, run_bench
 
 pytestmark = pytest.mark.slow
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from assistant.bench_answers import FAILURES, gold_span, judge, run_answer_bench
-from index.textnorm import normalize_for_match
+from core.textnorm import normalize_for_match
+from evaluation.bench_answers import FAILURES, gold_span, judge, run_answer_bench
 from tests.fakes import HashingEmbedder
 
 LONG = "对受疫情影响较大的中小微企业，按照不超过实际缴纳场租费用50%的标准给予支持，补助金额不超过50万元，期限为三个月，由区财政局会同区商务局负责兑付。"

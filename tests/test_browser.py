@@ -12,9 +12,9 @@ from urllib.parse import urlparse
 
 import pytest
 
-from assistant.factory import make_assistant
-from assistant.feedback import FeedbackStore
-from assistant.web import Page, build_app, serve_options
+from serve.factory import make_assistant
+from serve.feedback import FeedbackStore
+from serve.web import Page, build_app, serve_options
 
 pytestmark = pytest.mark.slow
 CHROMIUM = Path("/usr/bin/chromium")

@@ -102,7 +102,7 @@ SLOW_BUILD = textwrap.dedent(
     import sys
     from pathlib import Path
     sys.path.insert(0, {root!r})
-    from assistant.settings import Settings
+    from core.settings import Settings
     from index.build import build
     from tests.fakes import HashingEmbedder
     settings = Settings(corpus_dir=Path({corpus!r}), data_dir=Path({data!r}), embed_batch_size=2)
@@ -137,7 +137,7 @@ def test_build_killed_midway_leaves_previous_index_whole(settings, fake_embedder
 
 
 def test_files_with_the_same_name_stem_get_distinct_doc_ids(tmp_path, fake_embedder):
-    from assistant.settings import Settings
+    from core.settings import Settings
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -171,7 +171,7 @@ def test_doc_ids_keep_the_stem_for_the_first_and_suffix_the_others():
 
 @pytest.mark.parametrize("emptied", ["removed", "unreadable"])
 def test_a_corpus_with_nothing_to_index_never_replaces_the_current_index(settings, fake_embedder, emptied):
-    from index.errors import EmptyCorpusError
+    from core.errors import EmptyCorpusError
 
     first = build(settings, fake_embedder, progress=False)
     for path in settings.corpus_dir.glob("*.txt"):
@@ -188,7 +188,7 @@ def test_a_corpus_with_nothing_to_index_never_replaces_the_current_index(setting
 
 
 def test_a_first_build_of_an_empty_corpus_publishes_nothing(settings, fake_embedder):
-    from index.errors import EmptyCorpusError
+    from core.errors import EmptyCorpusError
 
     for path in settings.corpus_dir.glob("*.txt"):
         path.unlink()
@@ -212,7 +212,7 @@ def test_the_build_command_refuses_an_empty_corpus_in_one_line(settings, monkeyp
 def test_a_second_build_while_one_is_running_is_refused_and_the_first_completes(settings):
     import threading
 
-    from index.errors import BuildLockedError
+    from core.errors import BuildLockedError
 
     slow = HashingEmbedder(delay=0.3)
     outcome = {}
@@ -233,8 +233,8 @@ def test_a_second_build_while_one_is_running_is_refused_and_the_first_completes(
 def test_the_admin_reindex_button_shows_a_refused_build_as_a_message():
     from types import SimpleNamespace
 
-    from assistant.web import Page, Session
-    from index.errors import BuildLockedError
+    from core.errors import BuildLockedError
+    from serve.web import Page, Session
 
     def refused():
         raise BuildLockedError("another build is running on data/index (pid 1); try again when it has finished")

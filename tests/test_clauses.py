@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from core.textnorm import normalize_for_match
 from index.clauses import PREAMBLE, pack, split_clauses
-from index.textnorm import normalize_for_match
 from tests.conftest import ROOT, TEST_DATA
 from tests.test_clean import CHONGQING_DRAFT, CHONGQING_TECH, JIANGMEN, JILIN, RIZHAO
 from tests.test_metadata import doc

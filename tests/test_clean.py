@@ -6,8 +6,8 @@ import re
 
 import pytest
 
+from core.textnorm import normalize_for_match
 from index.clean import clean, find_damage, restore_cjk_punctuation
-from index.textnorm import normalize_for_match
 from tests.conftest import CORPUS
 
 CHONGQING_DRAFT = "000_e612226a6a7e82f6.txt"

@@ -7,7 +7,7 @@ import shutil
 import threading
 
 from assistant.chain import Assistant
-from assistant.knowledge import KnowledgeBase
+from assistant.retrieval.knowledge import KnowledgeBase
 from index.build import build
 from index.store import IndexStore
 from tests.conftest import CORPUS

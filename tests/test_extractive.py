@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 
 from assistant.generators.extractive import ExtractiveGenerator, continued, responsibility, sentences_of
-from assistant.lexical import bigrams
+from assistant.retrieval.lexical import bigrams
 from assistant.types import Clause, Evidence, PolicyDoc, Query
 
 DOC = PolicyDoc(doc_id="d", title="某市支持企业发展的通知", source="d.txt", text="", content_hash="h")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.fusion import max_normalize, min_max_normalize, ranked, weighted_sum
+from assistant.retrieval.fusion import max_normalize, min_max_normalize, ranked, weighted_sum
 
 
 @pytest.mark.parametrize(

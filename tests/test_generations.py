@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.settings import Settings
+from core.settings import Settings
 from index.build import build
 from index.store import IndexStore
 from index.vectors import InMemoryVectors
@@ -78,7 +78,7 @@ def test_without_a_grace_period_the_current_and_the_previous_are_kept(small, tmp
 
 
 def test_a_reader_on_a_replaced_generation_still_searches_it(small, tmp_path):
-    from assistant.knowledge import KnowledgeBase
+    from assistant.retrieval.knowledge import KnowledgeBase
 
     clock = Clock()
     store = IndexStore(tmp_path / "index", InMemoryVectors(), keep_seconds=600, clock=clock)

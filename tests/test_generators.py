@@ -9,11 +9,11 @@ from types import SimpleNamespace
 import pytest
 
 from assistant.generators import GENERATORS, generator_factory
-from assistant.lexical import bigrams
-from assistant.settings import Settings
+from assistant.retrieval.lexical import bigrams
 from assistant.types import Evidence, Query
+from core.errors import ConfigError
+from core.settings import Settings
 from index.clauses import split_clauses
-from index.errors import ConfigError
 from tests.test_clean import RIZHAO
 from tests.test_metadata import doc
 

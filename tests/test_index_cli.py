@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from index.textnorm import normalize_for_match
+from core.textnorm import normalize_for_match
 from tests.conftest import ROOT
 from tests.test_clauses import MORE_GOLD
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from index.errors import DocumentError
+from core.errors import DocumentError
 from index.loaders import corpus_files, load
 
 POLICY = "第一条 为了支持中小企业发展，制定本办法。"

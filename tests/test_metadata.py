@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
+from core.errors import CatalogError
 from index.catalog import load_catalog
 from index.documents import read_document
-from index.errors import CatalogError
 from index.gazetteer import default_gazetteer
 from tests.conftest import CORPUS, TEST_DATA, TODAY
 from tests.test_clean import CHONGQING_DRAFT, CHONGQING_TECH, JIANGMEN, JILIN, RIZHAO
@@ -69,7 +69,7 @@ def test_status_is_computed_from_the_date_asked_not_frozen():
 
 
 def test_a_policy_is_not_yet_in_force_before_its_period_starts():
-    from index.types import STATUS_LABELS
+    from core.types import STATUS_LABELS
 
     rizhao = doc(RIZHAO)  # 2022—2025
     assert rizhao.status(dt.date(1900, 1, 1)) == "not_yet_in_force"

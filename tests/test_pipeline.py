@@ -11,10 +11,10 @@ import pytest
 
 from assistant.chain import Assistant
 from assistant.conversation import Conversation
-from assistant.knowledge import KnowledgeBase
-from assistant.prompts import REFUSAL, render
-from assistant.settings import Settings
+from assistant.retrieval.knowledge import KnowledgeBase
 from assistant.types import Answer, in_script, render_text
+from core.prompts import REFUSAL, render
+from core.settings import Settings
 from index.build import build
 from tests.conftest import CORPUS, TODAY
 from tests.fakes import HashingEmbedder

@@ -6,8 +6,11 @@ import datetime as dt
 
 import pytest
 
-from assistant.feedback import FeedbackStore
-from assistant.presenter import (
+from assistant.types import Answer, Citation, Part
+from core.prompts import REFUSAL, PromptError, render
+from index.clauses import split_clauses
+from serve.feedback import FeedbackStore
+from serve.presenter import (
     chat_message,
     helpdesk_draft,
     highlight,
@@ -16,9 +19,6 @@ from assistant.presenter import (
     stream_chunks,
     user_message,
 )
-from assistant.prompts import REFUSAL, PromptError, render
-from assistant.types import Answer, Citation, Part
-from index.clauses import split_clauses
 from tests.test_clean import RIZHAO
 from tests.test_metadata import doc
 

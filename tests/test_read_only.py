@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.knowledge import DENSE_ONLY, KnowledgeBase
+from assistant.retrieval.knowledge import DENSE_ONLY, KnowledgeBase
 from index.build import build, index_dir
 from index.vectors import ChromaVectors
 from tests.conftest import ROOT
@@ -81,7 +81,7 @@ def test_the_read_only_copy_finds_a_generation_published_after_it_was_made(tmp_p
 
 
 def test_a_read_only_folder_without_vectors_is_a_plain_error(tmp_path):
-    from index.errors import ConfigError
+    from core.errors import ConfigError
 
     empty = tmp_path / "chroma"
     empty.mkdir()
@@ -94,8 +94,8 @@ UNPRIVILEGED_SEARCH = textwrap.dedent(
     import sys
     sys.path.insert(0, {root!r})
     from pathlib import Path
-    from assistant.knowledge import DENSE_ONLY, KnowledgeBase
-    from assistant.settings import Settings
+    from assistant.retrieval.knowledge import DENSE_ONLY, KnowledgeBase
+    from core.settings import Settings
     from tests.fakes import HashingEmbedder
     settings = Settings(data_dir=Path({data!r}))
     kb = KnowledgeBase.open(settings, HashingEmbedder(), DENSE_ONLY)

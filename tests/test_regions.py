@@ -60,8 +60,8 @@ def test_a_place_and_the_division_it_lies_in_are_one_place_not_a_comparison():
 
 def test_a_citys_policy_covers_its_districts():
     from assistant.regions import RegionResolver
+    from core.types import PolicyDoc
     from index.gazetteer import default_gazetteer
-    from index.types import PolicyDoc
 
     shenzhen = PolicyDoc(doc_id="sz", title="深圳市助企措施", source="sz.txt", text="", content_hash="h",
                          province="广东省", city="深圳市", level="municipal")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.knowledge import BM25_ONLY, KnowledgeBase
-from assistant.retriever import PolicyRetriever
+from assistant.retrieval.knowledge import BM25_ONLY, KnowledgeBase
+from assistant.retrieval.retriever import PolicyRetriever
 from index.build import build
 
 

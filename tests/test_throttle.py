@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from assistant.throttle import LoginThrottle
+from serve.throttle import LoginThrottle
 
 
 class FakeClock:
@@ -49,7 +49,7 @@ def test_failures_are_forgotten_after_a_quiet_while():
 
 def test_repeated_failures_are_logged(caplog):
     throttle = LoginThrottle(free_attempts=2, clock=FakeClock())
-    with caplog.at_level(logging.WARNING, logger="assistant.throttle"):
+    with caplog.at_level(logging.WARNING, logger="serve.throttle"):
         throttle.failed("10.0.0.9")
         assert not caplog.records
         throttle.failed("10.0.0.9")

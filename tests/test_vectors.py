@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from index.errors import GenerationMissingError
+from core.errors import GenerationMissingError
 from index.vectors import ChromaVectors, InMemoryVectors, VectorHit
 
 IMPLEMENTATIONS = ["chroma", "memory"]
@@ -115,8 +115,8 @@ def test_chroma_keeps_todays_collection_names(tmp_path):
 
 
 def test_the_factory_picks_the_store_named_in_the_settings(tmp_path):
-    from assistant.settings import Settings, load_settings
-    from index.errors import ConfigError
+    from core.errors import ConfigError
+    from core.settings import Settings, load_settings
     from index.vectors import make_vector_store
 
     chroma = make_vector_store(Settings(data_dir=tmp_path), tmp_path / "index")
@@ -132,7 +132,7 @@ def test_the_factory_picks_the_store_named_in_the_settings(tmp_path):
 def test_the_knowledge_base_ranks_the_same_over_either_store(settings, fake_embedder):
     """Dense search through the knowledge base gives the same clauses, in the same order, from Chroma and from
     memory (so fast tests may use InMemoryVectors without testing something else)."""
-    from assistant.knowledge import DENSE_ONLY, KnowledgeBase
+    from assistant.retrieval.knowledge import DENSE_ONLY, KnowledgeBase
     from index.build import build, index_dir
     from index.store import IndexStore
 

@@ -7,9 +7,9 @@ import threading
 
 import pytest
 
-from assistant.feedback import FeedbackStore
 from assistant.types import Answer, Part
-from assistant.web import Page, Session
+from serve.feedback import FeedbackStore
+from serve.web import Page, Session
 from tests.test_presenter import shown
 
 
@@ -54,7 +54,7 @@ class FakeClock:
 
 
 def test_guessing_the_admin_token_is_slowed_down_per_client(settings, feedback, monkeypatch):
-    from assistant.throttle import LoginThrottle
+    from serve.throttle import LoginThrottle
 
     settings = settings.model_copy(update={"admin_token": "s3cret"})
     clock = FakeClock()
@@ -62,7 +62,7 @@ def test_guessing_the_admin_token_is_slowed_down_per_client(settings, feedback, 
     page.document_rows = list  # the scripted assistant has no index to list
     compared = []
     real = __import__("hmac").compare_digest
-    monkeypatch.setattr("assistant.web.hmac.compare_digest", lambda a, b: compared.append(1) or real(a, b))
+    monkeypatch.setattr("serve.web.hmac.compare_digest", lambda a, b: compared.append(1) or real(a, b))
     assert page.login("guess1", None, "10.0.0.1")[2] == "口令不正确。"
     assert page.login("guess2", None, "10.0.0.1")[2] == "口令不正确。"
     session, _, message, *_ = page.login("s3cret", None, "10.0.0.1")  # even the right token waits now
@@ -97,7 +97,7 @@ def test_conversations_are_answered_at_the_same_time(settings, feedback):
 
 
 def test_the_page_lets_several_questions_run_at_once(settings, feedback):
-    from assistant.web import build_app
+    from serve.web import build_app
 
     page = Page(ScriptedAssistant(), feedback, settings)
     page.regions = lambda: ["全部地区"]  # the scripted assistant has no index to take regions from

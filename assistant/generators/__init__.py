@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
-from assistant.snapshot import Snapshot
+from assistant.retrieval.snapshot import Snapshot
 from assistant.types import Draft, Evidence, Query
-from index.errors import ConfigError
+from core.errors import ConfigError
 
 
 class Generator(Protocol):

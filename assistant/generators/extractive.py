@@ -8,9 +8,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from assistant.lexical import bigrams, normalize, without_framing
+from assistant.retrieval.lexical import bigrams, normalize, without_framing
 from assistant.types import Clause, Draft, Evidence, Query
-from index.textnorm import to_simplified
+from core.textnorm import to_simplified
 
 _SENTENCE = re.compile(r"[^。；;！？!?\n]+[。；;！？!?]?")
 _ASKS_QUANTITY = re.compile(r"多少|几|比例|上限|最高|最多|标准|金额|额度|多久|期限|补贴|补助|奖励|目标|达到|费率|利率|%|万元")

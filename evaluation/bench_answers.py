@@ -17,11 +17,11 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from assistant.bench import QueryCache, index_beir, load_beir
 from assistant.chain import Assistant
-from assistant.knowledge import KnowledgeBase
+from assistant.retrieval.knowledge import KnowledgeBase
+from core.textnorm import normalize_for_match
+from evaluation.bench import QueryCache, index_beir, load_beir
 from index.build import open_index
-from index.textnorm import normalize_for_match
 
 log = logging.getLogger(__name__)
 # Why a question was not answered right, in the order they are decided.

@@ -6,7 +6,7 @@ import string
 from functools import lru_cache
 from pathlib import Path
 
-from assistant.settings import PROJECT_ROOT
+from core.settings import PROJECT_ROOT
 
 PROMPTS_DIR = PROJECT_ROOT / "prompts"
 # The one refusal sentence: shared by the templates, the code and the tests.

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.conversation import Conversation
-from index.textnorm import normalize_for_match
+from core.textnorm import normalize_for_match
 
 log = logging.getLogger(__name__)
 REQUIRED = {"id": str, "turns": list, "answerable": bool}

@@ -9,8 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from assistant.lexical import BM25Index, bigrams
 from assistant.regions import RegionResolver
+from assistant.retrieval.lexical import BM25Index, bigrams
 from assistant.types import Clause, PolicyDoc
 from index.gazetteer import default_gazetteer
 from index.store import Generation, IndexStore

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from assistant.fusion import max_normalize, min_max_normalize, ranked, weighted_sum
-from assistant.lexical import bigrams
-from assistant.snapshot import Snapshot
+from assistant.retrieval.fusion import max_normalize, min_max_normalize, ranked, weighted_sum
+from assistant.retrieval.lexical import bigrams
+from assistant.retrieval.snapshot import Snapshot
 from assistant.timing import Stopwatch
 from assistant.types import Evidence, Status
 from index.build import open_index

@@ -9,7 +9,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from assistant.knowledge import KnowledgeBase
+from assistant.retrieval.knowledge import KnowledgeBase
 from assistant.types import Evidence
 
 

@@ -9,8 +9,8 @@ import re
 import string
 import unicodedata
 
-from assistant.prompts import render
 from assistant.types import REPHRASE_REASONS, STATUS_LABELS, Answer, Citation, answer_lines
+from core.prompts import render
 
 _MARKER = re.compile(r"\[(\d+)\]")
 _HTML_SPECIAL = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}

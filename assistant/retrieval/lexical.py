@@ -9,7 +9,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from index.textnorm import to_simplified
+from core.textnorm import to_simplified
 
 log = logging.getLogger(__name__)
 DOMAIN_WORDS = ("专精特新", "小巨人", "瞪羚", "单项冠军", "独角兽", "贴息", "孵化器", "首台套", "征求意见稿", "上云用云")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from assistant.chain import Assistant
-from assistant.knowledge import KnowledgeBase
+from assistant.retrieval.knowledge import KnowledgeBase
 from index.embeddings import make_embedder
 
 

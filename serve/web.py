@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 
 from assistant.chain import Assistant
 from assistant.conversation import Conversation
-from assistant.feedback import FeedbackStore
-from assistant.presenter import (
+from assistant.types import STATUS_LABELS, Answer
+from core.errors import PolicyQAError
+from serve.feedback import FeedbackStore
+from serve.presenter import (
     PAGE_CSS,
     chat_message,
     helpdesk_draft,
@@ -23,9 +25,7 @@ from assistant.presenter import (
     stream_chunks,
     user_message,
 )
-from assistant.throttle import LoginThrottle
-from assistant.types import STATUS_LABELS, Answer
-from index.errors import PolicyQAError
+from serve.throttle import LoginThrottle
 
 log = logging.getLogger(__name__)
 ALL_REGIONS = "全部地区"

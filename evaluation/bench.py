@@ -14,7 +14,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from assistant.knowledge import BM25_ONLY, DENSE_ONLY, KnowledgeBase, RetrievalConfig
+from assistant.retrieval.knowledge import BM25_ONLY, DENSE_ONLY, KnowledgeBase, RetrievalConfig
 from index.build import build, open_index
 from index.embeddings import make_embedder
 from index.store import EmbeddingCache

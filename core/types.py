@@ -136,7 +136,7 @@ class Clause:
 
     def indexed_text(self) -> str:
         """What is embedded and searched: title and heading chain give the clause its context."""
-        from index.textnorm import to_simplified
+        from core.textnorm import to_simplified
 
         context = f"{self.doc.title}\n{' > '.join(self.headings)}"
         return f"{to_simplified(context) if self.doc.traditional else context}\n{self.search_text}"
