@@ -112,3 +112,19 @@ def test_a_traditional_question_gets_its_fields_in_traditional_script(assistant)
     assert "實施期" in answer.notes[-1].text and "\n來源：\n" in answer.text
     assert "奖励" in answer.citations[0].clause.text  # the citation keeps its clause as written
     assert_fields_agree_with_text(answer)
+
+
+def test_status_questions_keep_to_the_users_filters(assistant):
+    question = "这个行动方案现在还有效吗?"
+    jiangmen = assistant.ask(question, Conversation(), region="江门市")
+    assert not jiangmen.refused and {c.clause.doc.city for c in jiangmen.citations} == {"江门市"}
+    rizhao_doc = "001_a4e583752837a0be"
+    only = assistant.ask(question, Conversation(), doc_ids=(rizhao_doc,))
+    assert [c.clause.doc.doc_id for c in only.citations] == [rizhao_doc]
+    nothing = assistant.ask(question, Conversation(), region="江门市", statuses=("period_ended",))
+    assert nothing.refused and not nothing.citations  # 江门's plan is in force: no document passes both filters
+
+
+def test_this_document_means_the_one_the_previous_answer_cited(assistant):
+    first, second = ask(assistant, "吉林省对专精特新企业的专利保险费有补助吗?", "这个文件现在还有效吗?")
+    assert {c.clause.doc.doc_id for c in second.citations} == {c.clause.doc.doc_id for c in first.citations}
