@@ -12,8 +12,18 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 def main() -> int:
-    """Build the index if there is none, then serve the page."""
-    from core.settings import Settings
+    """Build the index if there is none, then serve the page; a setup mistake is one line and exit code 2."""
+    from core.errors import PolicyQAError
+
+    try:
+        return _serve()
+    except PolicyQAError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _serve() -> int:
+    from core.settings import load_settings
     from index.build import build, index_dir
     from index.embeddings import make_embedder
     from index.store import IndexStore
@@ -21,7 +31,7 @@ def main() -> int:
     from serve.web import Page, launch
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    settings = Settings()
+    settings = load_settings()
     embedder = make_embedder(settings)
 
     def reindex() -> str:

@@ -81,3 +81,12 @@ def test_the_command_line_prints_no_traceback_for_a_bad_setting(tmp_path, module
     assert result.returncode == 2
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert "POLICYQA_TODAY" in result.stderr
+
+
+def test_the_chat_page_reports_a_bad_setting_in_one_line(monkeypatch, capsys):
+    import ui
+
+    monkeypatch.setenv("POLICYQA_TODAY", "not-a-date")
+    assert ui.main() == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and "POLICYQA_TODAY" in err and "Traceback" not in err
