@@ -25,7 +25,9 @@ FRAMING_WORDS = frozenset(
     # How people frame a question in everyday words: they ask, they do not say what about.
     "够不够 算不算 能不能 有没有 行不行 可不可以 是不是 出不出 给不给 管不管 还有没有 有无 咋办 怎么办 "
     "哪几个 哪几种 听说 想问 问问 请教 打听 麻烦 谢谢 具体点 详细 详细点 一点 东西 时候 地方 情况下 "
-    "文件 为准 以哪个为准".split()
+    "文件 为准 以哪个为准 "
+    # Everyday verbs of doing that say nothing about what is done: 搞了个技术攻关, 弄个平台.
+    "搞 搞了 搞了个 搞个 搞的 弄 弄了 弄个 做了个".split()
 )
 _FRAMING = re.compile("|".join(sorted(FRAMING_WORDS, key=len, reverse=True)))
 _TOKEN_OK = re.compile(r"[\u4e00-\u9fffA-Za-z0-9%.+]")
