@@ -332,7 +332,12 @@ class Assistant:
         if not about or not supported(self.support(query.text, about, skip), self._threshold(about)):
             return [], evidence
         draft = generator.answer(query, about)
-        return ([("", draft)], about) if draft.sources else ([], evidence)
+        if not draft.sources:
+            return [], evidence
+        # The answer rests on the documents about the place; the place's own ranking follows them.
+        seen = {e.clause.clause_id for e in about}
+        rest = [e for e in evidence if e.clause.clause_id not in seen]
+        return [("", draft)], [replace(e, rank=i) for i, e in enumerate(about + rest, 1)]
 
     def _other_documents(self, generator: Generator, query: Query, evidence: list[Evidence],
                          skip: set[str]) -> tuple[list[tuple[str, Draft]], list[Evidence]]:

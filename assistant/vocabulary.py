@@ -103,6 +103,19 @@ def _pinyin(chars: str) -> tuple[str, ...]:
     return tuple(lazy_pinyin(chars))
 
 
+def _all_words(text: str) -> bool:
+    """Whether a text is made of common dictionary words only (天津|城市): such a text is written as meant.
+    Rare dictionary entries (互连网) do not count: they are often the typo itself."""
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    pieces = jieba.lcut(text, HMM=False)
+    return all(len(p) >= 2 and jieba.dt.FREQ.get(p, 0) >= COMMON_WORD_FREQUENCY for p in pieces)
+
+
+COMMON_WORD_FREQUENCY = 100  # jieba's dictionary count above which a word is in everyday use
+
+
 class TypoRepair:
     """Repairs words a user mistyped by sound (the usual typo of Chinese input methods): a run of three or four
     characters that is no word of the knowledge base but sounds like one of its words, differing in one
@@ -132,7 +145,7 @@ class TypoRepair:
                     if self._is_known(window):
                         continue
                     fix = self._sound_alike(window, sounds[start : start + size])
-                    if fix and self._repairs_unseen(window, fix):
+                    if fix and self._repairs_unseen(window, fix) and not _all_words(window):
                         log.info("typo repaired: %s → %s", window, fix)
                         out = out.replace(window, fix)
         return out
