@@ -146,6 +146,7 @@ def score(cases: list[Case], verdicts: list[dict]) -> dict:
             for k in (1, 3, 5, 10):
                 out[f"hit@{k}"] = _ratio(sum(v[f"hit@{k}"] for v in answerable), len(answerable))
             out["citation_precision"] = _ratio(sum(v["cited_gold"] for v in answerable), cited)
+            out["answerable_refused"] = _ratio(sum(not v["refusal_ok"] for v in answerable), len(answerable))
         return out
 
     pairs = list(zip(cases, verdicts, strict=True))
