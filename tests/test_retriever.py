@@ -62,3 +62,18 @@ def test_the_assistant_follows_a_rebuild_even_when_a_filter_reloaded_first(knowl
     answer = assistant.ask(question, region="吉林省")  # the region filter reloads the index before the chain
     assert not answer.refused and answer.citations[0].clause.clause_path == "二、（三）14"
     assert len(assistant._normalised) == len(knowledge.clauses)
+
+
+def test_a_question_embeds_its_query_text_once(settings, fake_embedder):
+    from assistant.retrieval.knowledge import KnowledgeBase
+    from index.build import build
+
+    build(settings, fake_embedder, progress=False)
+    kb = KnowledgeBase.open(settings, fake_embedder)
+    before = fake_embedder.calls
+    first = kb.search("专利保险费补助", 5)
+    again = kb.search("专利保险费补助", 5, doc_ids=[first[0].clause.doc.doc_id])
+    assert fake_embedder.calls == before + 1 and again
+    kb.forget_query_vectors()
+    kb.search("专利保险费补助", 5)
+    assert fake_embedder.calls == before + 2

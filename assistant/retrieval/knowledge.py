@@ -12,6 +12,7 @@ import copy
 import logging
 import math
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -53,6 +54,9 @@ class _FromSnapshot:
         return getattr(knowledge.snapshot, self.name)
 
 
+QUERY_VECTOR_CACHE = 256  # recent query texts whose vectors are kept
+
+
 class KnowledgeBase:
     """Searchable clauses of one published index generation (reloads when a new one is published).
 
@@ -84,6 +88,10 @@ class KnowledgeBase:
         self._pinned = False
         self._stopwatch: Stopwatch | None = None  # set on a question's pinned view
         self._loading = threading.Lock()
+        # One question searches the same text several times (per document, wider, per period word): its query
+        # vector is embedded once. Shared by the pinned views of this knowledge base.
+        self._query_vectors: OrderedDict[str, list[float]] = OrderedDict()
+        self._query_vectors_lock = threading.Lock()
         self.reload()
 
     @classmethod
@@ -175,9 +183,28 @@ class KnowledgeBase:
     def _dense(self, query: str, allowed: set[str] | None, top: int) -> dict[str, float]:
         if allowed is not None and not allowed:
             return {}
-        (vector,) = self.embedder.embed_batch([query], kind="query")
+        vector = self._query_vector(query)
         hits = self.vectors.query(self.generation.number, vector, min(top, len(self.clauses)), doc_ids=allowed)
         return {hit.clause_id: hit.similarity for hit in hits}
+
+    def _query_vector(self, query: str) -> list[float]:
+        """The query's embedding, from a small cache of recent queries."""
+        with self._query_vectors_lock:
+            cached = self._query_vectors.get(query)
+            if cached is not None:
+                self._query_vectors.move_to_end(query)
+                return cached
+        (vector,) = self.embedder.embed_batch([query], kind="query")
+        with self._query_vectors_lock:
+            self._query_vectors[query] = vector
+            while len(self._query_vectors) > QUERY_VECTOR_CACHE:
+                self._query_vectors.popitem(last=False)
+        return vector
+
+    def forget_query_vectors(self) -> None:
+        """Empty the query-vector cache (benchmarks time a question as asked for the first time)."""
+        with self._query_vectors_lock:
+            self._query_vectors.clear()
 
     def search(
         self,
