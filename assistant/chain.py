@@ -18,7 +18,7 @@ from assistant.retrieval.knowledge import KnowledgeBase
 from assistant.retrieval.lexical import bigrams, normalize
 from assistant.retrieval.snapshot import Snapshot
 from assistant.status import asks_date, asks_status, dates, explain, note, title_clause
-from assistant.support import question_terms, split_terms, support_score, supported
+from assistant.support import split_terms, support_score, supported
 from assistant.timing import Stopwatch, TimedGenerator
 from assistant.types import REPHRASE_REASONS, Answer, Citation, Clause, Draft, Evidence, Note, Part, Query, in_script
 from assistant.vocabulary import TypoRepair, Vocabulary, default_vocabulary
@@ -53,8 +53,6 @@ class Thresholds:
     # A question naming no place is also answered from other documents among the best-ranked this deep whose
     # own best clauses support an answer; at most this many more documents.
     other_document_depth: int = 12
-    # The support another document needs once the question is known to be answered by the best one.
-    min_support_other: float = 0.62
     max_other_documents: int = 2
 
 
@@ -122,9 +120,14 @@ class Assistant:
 
     def support(self, question: str, evidence: list[Evidence], skip: set[str]) -> float:
         """How much of the question the best of the top three clauses speaks to (see ``assistant.support``)."""
-        passages = [self._normalised_text(item.clause) for item in evidence[:3]]
-        terms, optional = split_terms(question, skip, self.vocabulary)
-        return support_score(terms, passages, self._normalised, self._alternatives, optional)
+        return self._clause_support(question, [item.clause for item in evidence[:3]], skip)
+
+    def _clause_support(self, text: str, clauses: list[Clause], skip: set[str], background: bool = True) -> float:
+        """The support measure of a text against clauses; ``background``: the words of a sentence that only
+        describes the asker are optional (a follow-up's context is judged with every word required)."""
+        terms, optional = split_terms(text, skip, self.vocabulary)
+        passages = [self._normalised_text(clause) for clause in clauses]
+        return support_score(terms, passages, self._normalised, self._alternatives, optional if background else ())
 
     def _threshold(self, evidence: list[Evidence]) -> float:
         """The support an answer needs: less when lexical and dense retrieval agree on the best clause."""
@@ -141,9 +144,7 @@ class Assistant:
         answer cited (``cited``) is; another must speak to the previous question."""
         if draft.sources[0].clause_id in cited:
             return True
-        clause = self._normalised_text(draft.sources[0])
-        terms = question_terms(context, skip, self.vocabulary)
-        score = support_score(terms, [clause], self._normalised, self._alternatives)
+        score = self._clause_support(context, [draft.sources[0]], skip, background=False)
         return supported(score, self.thresholds.min_follow_up_context)
 
     def ask(self, question: str, conversation: Conversation | None = None, region: str | None = None,
@@ -316,9 +317,7 @@ class Assistant:
         cited = [e for e in evidence if e.clause.clause_id in query.cited] if not place else []
         if not cited:
             return evidence
-        terms, optional = split_terms(query.original, skip, self.vocabulary)
-        clause = self._normalised_text(cited[0].clause)
-        score = support_score(terms, [clause], self._normalised, self._alternatives, optional)
+        score = self._clause_support(query.original, [cited[0].clause], skip)
         return cited if supported(score, self.thresholds.min_follow_up_words) else evidence
 
     def _about_the_place(self, generator: Generator, query: Query, places: tuple[Place, ...], skip: set[str],
@@ -347,7 +346,8 @@ class Assistant:
         Returns the parts and the evidence they rest on."""
         if not evidence:
             return [], []
-        wide = self.kb.search(self._search_text(query.text), self.thresholds.other_document_depth)
+        searched = self._search_text(query.text)
+        wide = self.kb.search(searched, self.thresholds.other_document_depth)
         candidates = list(dict.fromkeys(e.clause.doc.doc_id for e in wide))
         candidates = [d for d in candidates if d != evidence[0].clause.doc.doc_id]
         parts: list[tuple[str, Draft]] = []
@@ -355,8 +355,8 @@ class Assistant:
         for doc_id in candidates:
             if len(parts) >= self.thresholds.max_other_documents:
                 break
-            own = self.kb.search(self._search_text(query.text), 4, doc_ids=(doc_id,))
-            if not own or not supported(self.support(query.text, own, skip), self.thresholds.min_support_other):
+            own = self.kb.search(searched, 4, doc_ids=(doc_id,))
+            if not own or not supported(self.support(query.text, own, skip), self.thresholds.min_support):
                 continue
             draft = generator.answer(query, own)
             if draft.sources:
