@@ -15,12 +15,12 @@ from assistant.retrieval.lexical import bigrams, normalize, words
 # Units a figure can carry, and the kind of quantity each measures.
 _UNIT_KIND = {
     "亿元": "money", "万元": "money", "元": "money", "亿": "money", "万": "money",
-    "%": "percent", "％": "percent",
+    "%": "percent",  # full-width ％ is % after normalize()
     "人": "people", "名": "people",
 }
 _SCALE = {"亿元": 1e8, "亿": 1e8, "万元": 1e4, "万": 1e4, "元": 1.0}
 _NUMBER = r"(\d+(?:\.\d+)?)"
-_FIGURE = re.compile(_NUMBER + r"\s*(多|余)?\s*(亿元|万元|亿|万|元|%|％|个人|人|名)")
+_FIGURE = re.compile(_NUMBER + r"\s*(多|余)?\s*(亿元|万元|亿|万|元|%|个人|人|名)")
 _AT_LEAST = re.compile(r"(不低于|不少于|不小于|达到|(?<!不)超过|(?<!不)高于|(?<!不)大于|≥)\s*$")
 _AT_MOST = re.compile(r"(最高不超过|不超过|不高于|不大于|最高|最多|(?<!不)低于|(?<!不)少于|(?<!不)小于|≤)\s*$")
 _AT_LEAST_AFTER = re.compile(r"^\s*(以上|及以上|或以上)")
