@@ -18,7 +18,7 @@ from assistant.retrieval.knowledge import KnowledgeBase
 from assistant.retrieval.lexical import bigrams, normalize
 from assistant.retrieval.snapshot import Snapshot
 from assistant.status import asks_date, asks_status, dates, explain, note, title_clause
-from assistant.support import split_terms, support_score, supported
+from assistant.support import asked_text, split_terms, support_score, supported
 from assistant.timing import Stopwatch, TimedGenerator
 from assistant.types import REPHRASE_REASONS, Answer, Citation, Clause, Draft, Evidence, Note, Part, Query, in_script
 from assistant.vocabulary import TypoRepair, Vocabulary, default_vocabulary
@@ -210,8 +210,10 @@ class Assistant:
             focus, context = simplified, conversation.context() if resolution.follow_up else ""
         cited = conversation.cited_clauses() if resolution.follow_up else ()
         # Sentences are chosen by the message in the policies' words too (奖励 → 奖补, 老板 → 企业负责人).
-        focus = self._search_text(self._without_places(focus))
-        query = Query(resolved, focus, self._without_places(context), cited=cited)
+        focus = self._without_places(focus)
+        asking = asked_text(focus)
+        asked = self._search_text(asking) if asking != focus else ""
+        query = Query(resolved, self._search_text(focus), self._without_places(context), cited=cited, asked=asked)
         named = tuple(p for p, _ in match.covered) if doc_filter is None and len(match.covered) == 1 else ()
         return self._generate(generator, base, query, groups, match.uncovered, skip, today, named)
 
@@ -301,13 +303,14 @@ class Assistant:
             return self._refuse(base, "no_support", merged)  # "多少价格扣除?" answered by a clause not about it
         drafts = [(label, _with_figures(query.original, draft)) for label, draft in drafts]
         if len(groups) == 1 and groups[0] == (None, None) and not query.context:
-            others, more = self._other_documents(generator, query, merged, skip)
+            first = drafts[0][1]
+            others, more = self._other_documents(generator, query, merged, skip, {c.doc.doc_id for c in first.sources})
             if others:
-                known = {e.clause.clause_id for e in merged}
-                merged = merged + [replace(e, rank=len(merged) + i) for i, e in
-                                   enumerate((e for e in more if e.clause.clause_id not in known), 1)]
-                first = drafts[0][1]
-                drafts = [(_doc_label(first.sources[0].doc), first), *others]
+                # The ranking shown with the answer: the question's own, with the clauses the other documents'
+                # parts cite right after the one the first part cites, and the rest of their evidence last.
+                merged = _after_cited(merged, first, [e for _, d in others for e in _evidence_of(d, more)],
+                                      [e for own in more for e in own])
+                drafts = _labelled([first, *(draft for _, draft in others)])
         return self._compose(base, drafts, merged, uncovered, today, no_basis=missing)
 
     def _continuing(self, query: Query, evidence: list[Evidence], skip: set[str], place) -> list[Evidence]:
@@ -338,20 +341,19 @@ class Assistant:
         rest = [e for e in evidence if e.clause.clause_id not in seen]
         return [("", draft)], [replace(e, rank=i) for i, e in enumerate(about + rest, 1)]
 
-    def _other_documents(self, generator: Generator, query: Query, evidence: list[Evidence],
-                         skip: set[str]) -> tuple[list[tuple[str, Draft]], list[Evidence]]:
-        """A question that names no place may be answered by several documents: one part for each other
-        document among the best-ranked ones whose own best clauses support an answer (each document searched
-        on its own, so its best clause is found even when another document fills the top of the ranking).
-        Returns the parts and the evidence they rest on."""
+    def _other_documents(self, generator: Generator, query: Query, evidence: list[Evidence], skip: set[str],
+                         answered: set[str]) -> tuple[list[tuple[str, Draft]], list[list[Evidence]]]:
+        """A question that names no place may be answered by several documents: one part for each document
+        not yet ``answered`` among the best-ranked ones whose own best clauses support an answer (each
+        document searched on its own, so its best clause is found even when another document fills the top
+        of the ranking). Returns the parts and, for each, the evidence it rests on."""
         if not evidence:
             return [], []
         searched = self._search_text(query.text)
         wide = self.kb.search(searched, self.thresholds.other_document_depth)
-        candidates = list(dict.fromkeys(e.clause.doc.doc_id for e in wide))
-        candidates = [d for d in candidates if d != evidence[0].clause.doc.doc_id]
+        candidates = [d for d in dict.fromkeys(e.clause.doc.doc_id for e in wide) if d not in answered]
         parts: list[tuple[str, Draft]] = []
-        used: list[Evidence] = []
+        used: list[list[Evidence]] = []
         for doc_id in candidates:
             if len(parts) >= self.thresholds.max_other_documents:
                 break
@@ -359,9 +361,11 @@ class Assistant:
             if not own or not supported(self.support(query.text, own, skip), self.thresholds.min_support):
                 continue
             draft = generator.answer(query, own)
-            if draft.sources:
-                parts.append((_doc_label(draft.sources[0].doc), draft))
-                used.extend(own)
+            # The part must rest on a clause that itself supports it, not only on the document's best ones.
+            if draft.sources and supported(self._clause_support(query.text, list(draft.sources), skip),
+                                           self.thresholds.min_support):
+                parts.append(("", draft))
+                used.append(own)
         return parts, used
 
     def _compose(self, base: dict, drafts, evidence: list[Evidence], uncovered, today: dt.date, notes: bool = True,
@@ -425,14 +429,35 @@ def _with_figures(question: str, draft: Draft) -> Draft:
 
 def _cited_first(evidence: list[Evidence], cited: tuple[str, ...]) -> list[Evidence]:
     """The ranking with the clauses a previous answer cited moved to the top (when retrieved at all)."""
-    first = [e for e in evidence if e.clause.clause_id in cited]
+    order = {clause_id: i for i, clause_id in enumerate(cited)}
+    first = sorted((e for e in evidence if e.clause.clause_id in order), key=lambda e: order[e.clause.clause_id])
     rest = [e for e in evidence if e.clause.clause_id not in cited]
     return [replace(e, rank=i) for i, e in enumerate(first + rest, 1)]
 
 
-def _doc_label(doc) -> str:
-    """How a part of a several-document answer is introduced: the document's region."""
-    return doc.region or "全国"
+def _evidence_of(draft: Draft, lists: list[list[Evidence]]) -> list[Evidence]:
+    """The evidence items of the clauses a draft cites."""
+    cited = {c.clause_id for c in draft.sources}
+    return [e for evidence in lists for e in evidence if e.clause.clause_id in cited]
+
+
+def _after_cited(ranking: list[Evidence], first: Draft, inserted: list[Evidence], rest: list[Evidence]) -> list[Evidence]:
+    """``ranking`` with ``inserted`` placed after the last clause ``first`` cites, ``rest`` at the end; each
+    clause once, re-ranked."""
+    cited = {c.clause_id for c in first.sources}
+    at = max((i for i, e in enumerate(ranking) if e.clause.clause_id in cited), default=0) + 1
+    seen: set[str] = set()
+    out = [e for e in [*ranking[:at], *inserted, *ranking[at:], *rest]
+           if not (e.clause.clause_id in seen or seen.add(e.clause.clause_id))]
+    return [replace(e, rank=i) for i, e in enumerate(out, 1)]
+
+
+def _labelled(drafts: list[Draft]) -> list[tuple[str, Draft]]:
+    """The parts of a several-document answer, each introduced by its document's region, and by its title too
+    where two documents of one region answer."""
+    regions = [d.sources[0].doc.region or "全国" for d in drafts]
+    return [(region if regions.count(region) == 1 else f"{region}《{d.sources[0].doc.title}》", d)
+            for region, d in zip(regions, drafts, strict=True)]
 
 
 def _title_share(title: str, question: str) -> float:

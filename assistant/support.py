@@ -40,6 +40,11 @@ def segments(question: str) -> list[tuple[str, bool]]:
     return [(p, bool(_ABOUT_ASKER.match(p.strip())) and not asks) for p, asks in zip(parts, asking, strict=True)]
 
 
+def asked_text(question: str) -> str:
+    """The sentences of a question that ask, without those that only describe the asker."""
+    return "".join(part for part, background in segments(question) if not background)
+
+
 def question_terms(question: str, skip: Collection[str] = (), vocabulary=None) -> dict[str, float]:
     """The question's content words with weights, without place names (``skip``), framing words and years
     ("那江门呢?" after a question about Rizhao's 2025 goals asks about Jiangmen's); everyday words in the

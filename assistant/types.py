@@ -38,6 +38,9 @@ class Query:
     statuses: tuple[Status, ...] | None = None
     cited: tuple[str, ...] = ()  # for a follow-up: the clauses the previous answer cited
     whole: bool = False  # quote the best clause whole ("具体有哪些?" after it was quoted in part)
+    # The sentences of the message that ask, in the policies' words, when others only describe the asker
+    # ("我们…已经拿了20万，…还有没有奖励可拿?" asks about 奖励).
+    asked: str = ""
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,8 @@ status, refusals and bad input."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from assistant.chain import Assistant
@@ -59,6 +61,19 @@ def test_a_question_naming_no_place_gets_one_cited_part_per_document(assistant):
     docs = {c.clause.doc.doc_id for c in answer.citations}
     assert len(docs) >= 2
     assert "日照市：" in answer.text and "重庆市：" in answer.text
+
+
+@pytest.mark.parametrize("question", [
+    "我们是做零部件的小厂，想进大企业的供应链给人家做配套，政府能不能帮着牵线？",
+    "我们小企业请不起专职财务、律师和咨询顾问，政府有没有提供这类专业服务的地方？",
+])
+def test_each_document_of_a_several_document_answer_is_one_part_with_its_clauses_near_the_top(assistant, question):
+    (answer,) = ask_all(assistant, question)
+    docs = [{answer.citations[int(key) - 1].clause.doc.doc_id for key in re.findall(r"\[(\d+)\]", part.text)}
+            for part in answer.body]
+    assert all(len(d) == 1 for d in docs) and len({d.pop() for d in docs}) == len(docs)  # one document a part, once
+    cited = [c.clause.clause_id for c in answer.citations]
+    assert set(cited) <= {e.clause.clause_id for e in answer.evidence[: len(cited) + 3]}
 
 
 def test_a_draft_past_its_comment_deadline_says_so_in_everyday_words(assistant):

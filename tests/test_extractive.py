@@ -73,3 +73,26 @@ def test_whom_to_ask_is_answered_with_the_responsible_bodies(question, shown):
     assert responsibility(item) == "(责任单位:省地方金融监管局、省财政厅)"
     draft = answer(question, item)
     assert ("省地方金融监管局" in draft.text) is shown
+
+
+def test_a_when_question_quotes_the_sentence_with_the_date_and_one_pointing_back_brings_its_antecedent():
+    text = ("2月12日，市交通运输局发布通告。当日，全市公共交通工具正式启用市民出行实名制登记系统。"
+            "乘客上车前须扫码登记个人信息。")
+    draft = answer("市民出行实名制登记系统何时启用？", clause(text))
+    assert "2月12日" in draft.text and "正式启用" in draft.text
+
+
+def test_a_how_much_question_about_a_loan_prefers_the_sentence_with_an_amount():
+    text = ("这是市税务局与银行联合推出的减税抗疫贷投放的首笔贷款。"
+            "该产品面向纳税信用良好的小微企业，单户最高可贷500万元。")
+    draft = answer("减税抗疫贷最多贷多少？", clause(text))
+    assert "500万元" in draft.text
+
+
+def test_what_is_asked_outweighs_how_the_asker_describes_itself():
+    ranking = clause("对综合排名前3位、营业收入增长率高的地区给予通报表彰。", path="二、6")
+    reward = clause("对增长较快、达到一定规模的企业给予奖励。", path="二、5")
+    question = "我们是省级企业，这两年营业收入增长率很高，还有没有奖励可拿？"
+    evidence = [Evidence(ranking, 1.0, 1), Evidence(reward, 0.9, 2)]
+    gen = generator(ranking.text, reward.text)
+    assert gen.answer(Query(question, question, asked="还有没有奖励可拿？"), evidence).sources[0].clause_path == "二、5"

@@ -18,9 +18,11 @@ _NUMBER = re.compile(r"\d")
 # What kind of figure a question asks for, and how the answering sentence writes it.
 _UNITS = (
     (re.compile(r"(多少|几)(家|户|个|件|名|人)"), re.compile(r"\d+(\.\d+)?\s*(家|户|个|件|名|人)")),
-    (re.compile(r"多少钱|多少万|金额|多少元|奖励多少|补贴多少|补助多少|最高多少|上限"), re.compile(r"\d+(\.\d+)?\s*(万元|亿元|元)")),
+    (re.compile(r"多少钱|多少万|金额|多少元|[奖补贴助贷借给拿领批]多少|最高多少|上限"), re.compile(r"\d+(\.\d+)?\s*(万元|亿元|元)")),
     (re.compile(r"比例|比重|费率|利率|百分|覆盖率|普及率|多少%"), re.compile(r"\d+(\.\d+)?\s*%")),
     (re.compile(r"几年|多少年|多久|期限"), re.compile(r"\d+\s*年")),
+    (re.compile(r"何时|什么时候|啥时候|哪天|哪一天|几号|几月|什么时间|哪个时间|日期"),
+     re.compile(r"\d+\s*月\s*\d+\s*日|\d{4}\s*年\s*\d+\s*月|[一二三四五六七八九十]+月[一二三四五六七八九十]+日")),
 )
 _RESPONSIBLE = re.compile(r"^[（(](责任单位|.*负责[）)]?$)")
 _RESPONSIBILITY_NOTE = re.compile(r"[（(]((?:责任单位|牵头单位)[:：][^（）()]+|[^（）()]{2,60}负责)[）)]")
@@ -44,6 +46,10 @@ class Pick:
 
 _NUMBERING = re.compile(r"^([一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[)）]|\d+[.．、]|第.+?[条章])\s*")
 BARE_HEADING_CHARS = 12  # a heading longer than this (after its number) says something: it may be quoted
+# A question that first describes the asker: the share of a sentence's score that comes from the asking part.
+ASKED_SHARE = 0.5
+# A sentence's score gains this share of its clause's retrieval score.
+RANK_PRIOR = 0.1
 
 
 def sentences_of(clause: Clause) -> list[str]:
@@ -62,9 +68,10 @@ def sentences_of(clause: Clause) -> list[str]:
 _PARTICLES = re.compile(r"[那呢吗吧啊呀么了的?？!！。，,\s]+")
 
 
-def score_sentence(sentence: str, focus: str, context: str, idf) -> float:
+def score_sentence(sentence: str, focus: str, context: str, idf, asked: str = "") -> float:
     """How well a sentence answers: IDF-weighted bigram overlap with the message (and, for a follow-up, with
-    the question it follows, at a lower weight), plus a bonus for a figure when the question asks for one."""
+    the question it follows, at a lower weight; when the message first describes the asker, with the part
+    that ``asked`` at a higher one), plus a bonus for a figure when the question asks for one."""
     present = set(bigrams(sentence))
 
     def overlap(text: str) -> float:
@@ -72,7 +79,10 @@ def score_sentence(sentence: str, focus: str, context: str, idf) -> float:
         total = sum(idf(g) for g in grams)
         return sum(idf(g) for g in grams if g in present) / total if total else 0.0
 
-    value = overlap(focus) if not context else 0.7 * overlap(focus) + 0.3 * overlap(context)
+    own = overlap(focus)
+    if asked:
+        own = ASKED_SHARE * overlap(asked) + (1 - ASKED_SHARE) * own
+    value = own if not context else 0.7 * own + 0.3 * overlap(context)
     asked = normalize(focus + " " + context)
     units = [figure for question, figure in _UNITS if question.search(asked)]
     if units and any(figure.search(sentence) for figure in units):
@@ -105,17 +115,16 @@ class ExtractiveGenerator:
         df = self._df.get(gram, 0)
         return math.log((self._n + 1) / (df + 0.5)) if df else 0.0
 
-    def pick(self, focus: str, context: str, evidence: list[Evidence]) -> list[Pick]:
+    def pick(self, focus: str, context: str, evidence: list[Evidence], asked: str = "") -> list[Pick]:
         """Candidate sentences from the top clauses, best first (ties: the better-ranked clause). The
         document's own title is no evidence that a sentence answers (news-style notices repeat it in their
         lead), and a question of an FAQ document is not its answer (the answer follows it)."""
         picks = []
         for item in evidence[: self.max_clauses]:
-            prior = 0.1 * item.score
             title = item.clause.doc.title
             for sentence in sentences_of(item.clause):
                 scored = sentence.replace(title, " ") if title else sentence
-                value = score_sentence(scored, focus, context, self.idf) + prior
+                value = score_sentence(scored, focus, context, self.idf, asked) + RANK_PRIOR * item.score
                 if sentence.rstrip().endswith(("？", "?")):
                     value *= 0.5
                 picks.append(Pick(item.clause, sentence, value))
@@ -124,7 +133,7 @@ class ExtractiveGenerator:
     def answer(self, query: Query, evidence: list[Evidence]) -> Draft:
         """The sentences of the best clause that answer, each run of consecutive sentences quoted as written
         and followed by its citation marker."""
-        picks = self.pick(query.original, query.context, evidence)
+        picks = self.pick(query.original, query.context, evidence, query.asked)
         if not picks:
             return Draft("", (), ())
         best = picks[0]
@@ -162,9 +171,13 @@ _CONTINUE_MAX = 120
 _CONTINUE_LIST_MAX = 150
 
 
+_POINTS_BACK = re.compile(r"^\s*(当日|当天|同日|同一天|当晚|次日|随后|此后|对此|为此)")
+
+
 def continued(sentences: list[str], start: int) -> list[int]:
-    """The index of the best sentence and of those that complete it."""
-    chosen = [start]
+    """The index of the best sentence and of those that complete it: the one before when it opens on a word
+    pointing back to it ("当日，…正式启用…" says when only together with the sentence before)."""
+    chosen = [start - 1, start] if start > 0 and _POINTS_BACK.match(sentences[start]) else [start]
     length = len(sentences[start])
     while chosen[-1] + 1 < len(sentences):
         last = sentences[chosen[-1]].rstrip()
