@@ -306,10 +306,10 @@ class Assistant:
             first = drafts[0][1]
             others, more = self._other_documents(generator, query, merged, skip, {c.doc.doc_id for c in first.sources})
             if others:
-                # The ranking shown with the answer: the question's own, with the clauses the other documents'
-                # parts cite right after the one the first part cites, and the rest of their evidence last.
-                merged = _after_cited(merged, first, [e for _, d in others for e in _evidence_of(d, more)],
-                                      [e for own in more for e in own])
+                # The ranking shown with the answer: the question's own, then what the other parts rest on.
+                known = {e.clause.clause_id for e in merged}
+                extra = _distinct([e for own in more for e in own if e.clause.clause_id not in known])
+                merged = merged + [replace(e, rank=len(merged) + i) for i, e in enumerate(extra, 1)]
                 drafts = _labelled([first, *(draft for _, draft in others)])
         return self._compose(base, drafts, merged, uncovered, today, no_basis=missing)
 
@@ -435,21 +435,10 @@ def _cited_first(evidence: list[Evidence], cited: tuple[str, ...]) -> list[Evide
     return [replace(e, rank=i) for i, e in enumerate(first + rest, 1)]
 
 
-def _evidence_of(draft: Draft, lists: list[list[Evidence]]) -> list[Evidence]:
-    """The evidence items of the clauses a draft cites."""
-    cited = {c.clause_id for c in draft.sources}
-    return [e for evidence in lists for e in evidence if e.clause.clause_id in cited]
-
-
-def _after_cited(ranking: list[Evidence], first: Draft, inserted: list[Evidence], rest: list[Evidence]) -> list[Evidence]:
-    """``ranking`` with ``inserted`` placed after the last clause ``first`` cites, ``rest`` at the end; each
-    clause once, re-ranked."""
-    cited = {c.clause_id for c in first.sources}
-    at = max((i for i, e in enumerate(ranking) if e.clause.clause_id in cited), default=0) + 1
+def _distinct(evidence: list[Evidence]) -> list[Evidence]:
+    """The evidence with each clause once (its first occurrence)."""
     seen: set[str] = set()
-    out = [e for e in [*ranking[:at], *inserted, *ranking[at:], *rest]
-           if not (e.clause.clause_id in seen or seen.add(e.clause.clause_id))]
-    return [replace(e, rank=i) for i, e in enumerate(out, 1)]
+    return [e for e in evidence if not (e.clause.clause_id in seen or seen.add(e.clause.clause_id))]
 
 
 def _labelled(drafts: list[Draft]) -> list[tuple[str, Draft]]:

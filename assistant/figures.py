@@ -8,7 +8,7 @@ rather than leaving the impression that one exists. Pure functions over text."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from assistant.retrieval.lexical import bigrams, normalize, words
 
@@ -19,9 +19,16 @@ _UNIT_KIND = {
     "人": "people", "名": "people",
 }
 _SCALE = {"亿元": 1e8, "亿": 1e8, "万元": 1e4, "万": 1e4, "元": 1.0}
-_NUMBER = r"(\d+(?:\.\d+)?)"
-_FIGURE = re.compile(_NUMBER + r"\s*(多|余)?\s*(亿元|万元|亿|万|元|%|个人|人|名)")
-_AT_LEAST = re.compile(r"(不低于|不少于|不小于|达到|(?<!不)超过|(?<!不)高于|(?<!不)大于|≥)\s*$")
+# Arabic or Chinese numerals (八百多万, 两千万, 一年半).
+_CHINESE_NUMERAL = "零〇一二两三四五六七八九十百千"
+_NUMBER = rf"(\d+(?:\.\d+)?|[{_CHINESE_NUMERAL}]+)"
+_FIGURE = re.compile(_NUMBER + r"\s*(多|余|来)?\s*(亿元|万元|亿|万|元|%|个人|人|名)")
+# A length of time in years ("注册满两年", "一年半", "18个月"); a four-digit number before 年 is a year, not one.
+_DURATION = re.compile(rf"(?<![\d{_CHINESE_NUMERAL}])(\d{{1,2}}(?:\.\d+)?|[{_CHINESE_NUMERAL}]{{1,3}})\s*(多)?\s*(年半|年(?![度底初末级])|个月)")
+# An enterprise states how long it has existed with one of these right before the figure.
+_HAS_EXISTED = re.compile(r"(注册|成立|登记|设立|开业|经营|运营|办了|开了|干了|做了)(了)?(才|已|已经|刚|刚刚|刚满|满|不到|未满|没满|不满|还不到|快)?\s*$")
+_SHORT_OF = ("不到", "未满", "没满", "不满", "快")  # "注册不到两年": less than the figure
+_AT_LEAST = re.compile(r"(不低于|不少于|不小于|达到|满|(?<!不)超过|(?<!不)高于|(?<!不)大于|≥)\s*$")
 _AT_MOST = re.compile(r"(最高不超过|不超过|不高于|不大于|最高|最多|(?<!不)低于|(?<!不)少于|(?<!不)小于|≤)\s*$")
 _AT_LEAST_AFTER = re.compile(r"^\s*(以上|及以上|或以上)")
 _AT_MOST_AFTER = re.compile(r"^\s*(以下|及以下|以内)")
@@ -52,29 +59,51 @@ class Threshold:
     context: str = ""
 
 
-def figures(text: str) -> list[Figure]:
-    """The figures written in a text, in order."""
+def number_value(number: str) -> float | None:
+    """An Arabic or Chinese numeral's value: "3.5" → 3.5, "八百" → 800, "两千五百" → 2500, "十二" → 12."""
+    if number[0].isdigit():
+        return float(number)
+    digits = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+    total, digit = 0, None
+    for char in number:
+        if char in digits:
+            digit = digits[char]
+        else:  # 十 百 千
+            total += (1 if digit is None else digit) * {"十": 10, "百": 100, "千": 1000}[char]
+            digit = None
+    return float(total + (digit or 0))
+
+
+def _figure_matches(text: str) -> list[tuple[re.Match, Figure]]:
+    """Each figure of a normalised text with where it stands, in order."""
     out = []
-    for match in _FIGURE.finditer(normalize(text)):
+    for match in _FIGURE.finditer(text):
         number, more, unit = match.groups()
         unit = "人" if unit == "个人" else unit
-        kind = _UNIT_KIND[unit]
-        value = float(number) * _SCALE.get(unit, 1.0)
-        out.append(Figure(value, kind, match.group(0), approximate=bool(more)))
-    return out
+        value = number_value(number) * _SCALE.get(unit, 1.0)
+        out.append((match, Figure(value, _UNIT_KIND[unit], match.group(0), approximate=bool(more))))
+    for match in _DURATION.finditer(text):
+        number, more, unit = match.groups()
+        value = number_value(number) / 12 if unit == "个月" else number_value(number) + (0.5 if unit == "年半" else 0)
+        out.append((match, Figure(value, "years", match.group(0), approximate=bool(more))))
+    return sorted(out, key=lambda found: found[0].start())
+
+
+def figures(text: str) -> list[Figure]:
+    """The figures written in a text, in order."""
+    return [figure for _, figure in _figure_matches(normalize(text))]
 
 
 def thresholds(text: str) -> list[Threshold]:
     """The limits a clause sets: a figure with 不低于/不超过/最高 before it or 以上/以下 after it."""
     text = normalize(text)
     out = []
-    for match in _FIGURE.finditer(text):
+    for match, figure in _figure_matches(text):
         before, after = text[max(0, match.start() - 6) : match.start()], text[match.end() : match.end() + 4]
         minimum = bool(_AT_LEAST.search(before) or _AT_LEAST_AFTER.search(after))
         maximum = bool(_AT_MOST.search(before) or _AT_MOST_AFTER.search(after))
         if minimum == maximum:
             continue
-        (figure,) = figures(match.group(0))
         lead = _AT_LEAST.search(before) or _AT_MOST.search(before)
         tail = _AT_LEAST_AFTER.search(after) or _AT_MOST_AFTER.search(after)
         start = match.start() - (len(lead.group(0)) if lead else 0)
@@ -86,7 +115,17 @@ def thresholds(text: str) -> list[Threshold]:
 
 def stated_figures(question: str) -> list[Figure]:
     """The enterprise's own figures in a question; two head counts ("80个人里…6个") also give their share."""
-    found = figures(question)
+    text = normalize(question)
+    # How long the enterprise has existed counts only when it says so ("注册才一年半"); "三年行动计划" does not.
+    found = []
+    for match, figure in _figure_matches(text):
+        if figure.kind == "years":
+            existed = _HAS_EXISTED.search(text[: match.start()])
+            if not existed:
+                continue
+            if (existed.group(3) or "").endswith(_SHORT_OF):
+                figure = replace(figure, value=figure.value - 0.01, text=existed.group(3) + figure.text)
+        found.append(figure)
     people = [f for f in found if f.kind == "people"]
     counts = re.findall(r"(\d+)\s*个(?!人)", normalize(question))
     if len(people) == 1 and counts:  # "80个人里搞研发的只有6个"

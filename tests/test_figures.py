@@ -92,3 +92,36 @@ def test_a_quantity_the_quoted_sentences_neither_name_nor_state_has_no_basis(quo
 
     found = unanswered_quantity("专精特新企业的产品能享受多少价格扣除？", quoted)
     assert (found is not None) is unanswered
+
+
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        ("营收八百多万", [("money", 8000000.0)]),
+        ("两千五百万元", [("money", 25000000.0)]),
+        ("营收900来万", [("money", 9000000.0)]),
+        ("登记注册两年以上", [("years", 2.0)]),
+        ("一年半", [("years", 1.5)]),
+        ("18个月", [("years", 1.5)]),
+        ("2022年底前", []),  # a year, not a length of time
+    ],
+)
+def test_chinese_numerals_approximations_and_lengths_of_time_are_read(text, values):
+    assert [(f.kind, f.value) for f in figures(text)] == values
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("我们在日照注册才一年半，能申请吗？", "一年半，未达到条款中的“两年以上”"),
+        ("我们注册不到两年，能申请吗？", "不到两年，未达到条款中的“两年以上”"),
+        ("公司成立已经三年了，可以吗？", "三年，达到条款中的“两年以上”"),
+    ],
+)
+def test_how_long_an_enterprise_has_existed_is_compared_with_a_minimum_age(question, expected):
+    (comparison,) = compare(question, "一是在我市登记注册两年以上,具有独立法人资格")
+    assert expected in comparison.sentence()
+
+
+def test_a_length_of_time_the_enterprise_does_not_state_about_itself_is_not_compared():
+    assert compare("重庆三年行动计划对注册时间有要求吗？", "一是在我市登记注册两年以上") == []
