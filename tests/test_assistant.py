@@ -231,3 +231,10 @@ def test_a_follow_up_whose_words_the_cited_clause_lacks_is_not_answered_from_it(
     first, second = ask_all(assistant, "吉林对新认定的省级科技企业孵化器补贴多少?", "国家级的呢?")
     assert "50万元" in first.text
     assert second.refused or all(c.clause.clause_id != first.citations[0].clause.clause_id for c in second.citations)
+
+
+def test_a_question_whether_a_policy_provides_something_is_answered_yes_before_the_clause(assistant):
+    (answer,) = ask_all(assistant, "吉林对专利保险有补助吗？")
+    assert answer.text.startswith("有。") and "专利保险费给予补助" in answer.text
+    (answer,) = ask_all(assistant, "吉林对专利保险的补助最多几年？")
+    assert not answer.text.startswith("有")

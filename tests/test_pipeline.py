@@ -9,7 +9,7 @@ import shutil
 
 import pytest
 
-from assistant.chain import Assistant
+from assistant.chain import Assistant, asks_whether_exists
 from assistant.conversation import Conversation
 from assistant.retrieval.knowledge import KnowledgeBase
 from assistant.types import Answer, in_script, render_text
@@ -128,3 +128,18 @@ def test_status_questions_keep_to_the_users_filters(assistant):
 def test_this_document_means_the_one_the_previous_answer_cited(assistant):
     first, second = ask(assistant, "吉林省对专精特新企业的专利保险费有补助吗?", "这个文件现在还有效吗?")
     assert {c.clause.doc.doc_id for c in second.citations} == {c.clause.doc.doc_id for c in first.citations}
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("有没有补贴？", True),
+        ("省里对担保费有补助吗？", True),
+        ("是否有专门的数据平台", True),
+        ("补贴最高多少？", False),
+        ("还有效吗？", False),
+        ("没有营业执照能申请吗？", False),
+    ],
+)
+def test_which_questions_ask_whether_a_policy_provides_something(question, expected):
+    assert asks_whether_exists(question) is expected
