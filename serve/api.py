@@ -92,7 +92,7 @@ def build_api(service: Service, settings) -> FastAPI:
     app = FastAPI(title="政策在线答疑 API", version="1.0",
                   description="Answers about government support policies, resting on the clauses they quote.")
     limiter = RateLimiter(settings.api_requests_per_minute)
-    logins = LoginThrottle()
+    logins = LoginThrottle(free_attempts=10)  # wrong admin tokens from one address: then slowed down
     app.state.limiter = limiter
 
     @app.exception_handler(ApiError)
@@ -120,8 +120,10 @@ def build_api(service: Service, settings) -> FastAPI:
         if wait > 0:
             raise ApiError(429, "rate_limited", render("rate_limited", seconds=math.ceil(wait)),
                            {"Retry-After": str(math.ceil(wait))})
-        if not hmac.compare_digest(bearer(request).encode(), expected.encode()):
-            logins.failed(client)
+        token = bearer(request)
+        if not hmac.compare_digest(token.encode(), expected.encode()):
+            if token:  # a wrong token is a guess; a missing one is not
+                logins.failed(client)
             raise ApiError(401, "unauthorized", "a valid admin token is needed: Authorization: Bearer <token>",
                            {"WWW-Authenticate": "Bearer"})
         logins.succeeded(client)
@@ -279,14 +281,21 @@ class BodyLimit:
                     raise _TooLarge
             return message
 
-        try:
-            return await self.app(scope, counted, send)
-        except _TooLarge:
-            return await _too_large(send, limit)
-        except Exception:
-            if too_large:  # the app wrapped the interruption in its own error
+        replaced = False
+
+        async def answered(message):
+            nonlocal replaced
+            if message["type"] == "http.response.start" and too_large:
+                replaced = True  # the app answered its interrupted read (e.g. FastAPI's 400): say why instead
                 return await _too_large(send, limit)
-            raise
+            if not replaced:
+                await send(message)
+
+        try:
+            return await self.app(scope, counted, answered)
+        except _TooLarge:
+            if not replaced:
+                return await _too_large(send, limit)
 
 
 class _TooLarge(Exception):
