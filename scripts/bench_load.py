@@ -148,7 +148,7 @@ def main() -> int:
     parser.add_argument("--qa", type=Path, default=ROOT / "qa" / "natural-dev.jsonl")
     parser.add_argument("--levels", default="1,5,20,50", help="concurrent conversations, comma-separated")
     parser.add_argument("--conversations", type=int, default=0,
-                        help="conversations per level (default: max(2×N, 10))")
+                        help="conversations per level (default: max(2×N, 20))")
     parser.add_argument("--max-seconds", type=float, default=120.0, help="no new conversation after this, per level")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--url", help="benchmark a service already running here instead of starting one")
@@ -188,7 +188,7 @@ def main() -> int:
             raise SystemExit(f"the reference pass failed: {reference_level.errors[:3]}")
         rows = []
         for concurrency in (int(n) for n in args.levels.split(",")):
-            conversations = args.conversations or max(2 * concurrency, 10)
+            conversations = args.conversations or max(2 * concurrency, 20)
             level = asyncio.run(run_level(url, all_scripts, references, concurrency, conversations, args.max_seconds))
             rows.append(level.row())
             for problem in (level.errors + level.cross_talk)[:5]:

@@ -16,7 +16,14 @@ import time
 import urllib.request
 from pathlib import Path
 
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+def _postgres_bin() -> Path:
+    """Debian's newest installed PostgreSQL (scripts/setup.sh installs the package)."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parent.parent.name))
+    return found[-1].parent if found else Path("/usr/lib/postgresql/15/bin")
+
+
+PG_BIN = _postgres_bin()
 CHROMA = Path(sys.executable).with_name("chroma")
 
 
