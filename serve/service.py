@@ -44,6 +44,9 @@ class Service:
         self.reindexer = reindexer
         self._by_generator: dict[str, Assistant] = {settings.generator: assistant}
         self._lock = threading.Lock()
+        # Answering is CPU work under one interpreter lock: a few questions at a time, the others waiting their turn,
+        # keeps the slowest answers near the typical ones (dozens at once all slow down together).
+        self._answering = threading.BoundedSemaphore(settings.api_answer_concurrency)
 
     def answerer(self, generator: str | None) -> Assistant:
         """The assistant for a generator name (the settings' one when None); UnknownGenerator for another name."""
@@ -61,7 +64,11 @@ class Service:
         """Answer a message: in a stored conversation (``conversation_id``: loaded, then the turn appended), or after
         a history of earlier user messages the client keeps (asked again, in order, in a fresh conversation)."""
         assistant = self.answerer(generator)
-        name = generator or self.settings.generator
+        with self._answering:
+            return self._ask(assistant, generator or self.settings.generator, question, conversation_id, history, region)
+
+    def _ask(self, assistant: Assistant, name: str, question: str, conversation_id: str | None,
+             history: list[str] | None, region: str | None) -> Asked:
         if conversation_id is not None:
             conversation = self.conversations.load(conversation_id, assistant.kb.by_id)
             position = len(conversation.turns)

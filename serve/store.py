@@ -143,10 +143,3 @@ class ConversationStore:
             log.warning("conversation %s: turn %d was stored by another request first", conversation.id, position)
             return False
         return True
-
-    def length(self, conversation_id: str) -> int:
-        """How many turns a conversation has."""
-        with self.engine.connect() as connection:
-            return len(connection.execute(
-                select(turns_table.c.position).where(turns_table.c.conversation_id == conversation_id)
-            ).all())
