@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import statistics
@@ -61,14 +62,16 @@ def scripts(qa: Path) -> list[list[str]]:
     return [case.turns + [STATUS_FOLLOW_UP] + cases[(i + 7) % len(cases)].turns for i, case in enumerate(cases)]
 
 
-async def converse(http, url: str, script: list[str], reference: list[str] | None, level: Level) -> list[str]:
-    """Ask one conversation's messages in order; returns the answers (for the reference pass)."""
+async def converse(http, urls: list[str], script: list[str], reference: list[str] | None, level: Level) -> list[str]:
+    """Ask one conversation's messages in order, message i to copy i mod len(urls); returns the answers (for the
+    reference pass)."""
     conversation_id = f"bench-{uuid.uuid4().hex}"
     answers: list[str] = []
     previous_docs: set[str] = set()
     for position, message in enumerate(script):
         started = time.perf_counter()
         try:
+            url = urls[position % len(urls)]
             reply = await http.post(f"{url}/api/ask", json={"question": message, "conversation_id": conversation_id})
         except Exception as exc:  # noqa: BLE001 - counted as an error, the run goes on
             level.errors.append(f"{exc.__class__.__name__}: {exc}")
@@ -90,7 +93,7 @@ async def converse(http, url: str, script: list[str], reference: list[str] | Non
     return answers
 
 
-async def run_level(url: str, all_scripts: list[list[str]], references: list[list[str]] | None, concurrency: int,
+async def run_level(urls: list[str], all_scripts: list[list[str]], references: list[list[str]] | None, concurrency: int,
                     conversations: int, max_seconds: float) -> Level:
     """``conversations`` conversations, ``concurrency`` at a time; no new one starts after ``max_seconds``."""
     import httpx
@@ -110,7 +113,7 @@ async def run_level(url: str, all_scripts: list[list[str]], references: list[lis
                     return
                 number = queue.get_nowait()
                 index = number % len(all_scripts)
-                await converse(http, url, all_scripts[index], references[index] if references else None, level)
+                await converse(http, urls, all_scripts[index], references[index] if references else None, level)
                 level.conversations += 1
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
@@ -118,11 +121,11 @@ async def run_level(url: str, all_scripts: list[list[str]], references: list[lis
     return level
 
 
-def start_service(port: int, database: Path, log_path: Path) -> subprocess.Popen:
+def start_service(port: int, database: str, log_path: Path, extra: dict | None = None) -> subprocess.Popen:
     """``ui.py`` on 127.0.0.1:port (the index is built first if there is none), with its own database."""
     env = {**os.environ, "POLICYQA_HOST": "127.0.0.1", "POLICYQA_PORT": str(port),
-           "POLICYQA_API_REQUESTS_PER_MINUTE": "0", "POLICYQA_DATABASE_URL": f"sqlite:///{database}",
-           "ANONYMIZED_TELEMETRY": "False", "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
+           "POLICYQA_API_REQUESTS_PER_MINUTE": "0", "POLICYQA_DATABASE_URL": database,
+           "ANONYMIZED_TELEMETRY": "False", "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False", **(extra or {})}
     log = log_path.open("w")
     return subprocess.Popen([sys.executable, "ui.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 
@@ -143,6 +146,50 @@ def wait_ready(url: str, process: subprocess.Popen, timeout: float = 600) -> Non
     raise SystemExit("the service was not ready in time")
 
 
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_copies(copies: int, folder: Path, stack) -> list[str]:
+    """One copy over embedded Chroma and SQLite; or several over a Chroma server and a PostgreSQL (started here,
+    on loopback, in ``folder``; the index built into the server from this data directory's embedding cache)."""
+    database, extra = f"sqlite:///{folder / 'bench.sqlite'}", {}
+    if copies > 1:
+        from tests.servers import ChromaServer, PostgresServer
+
+        chroma = ChromaServer(folder / "chroma").start()
+        stack.callback(chroma.stop)
+        postgres = PostgresServer().start()
+        stack.callback(postgres.remove)
+        data = folder / "data"
+        (data / "index").mkdir(parents=True)
+        cache = ROOT / "data" / "index" / "embeddings.sqlite"
+        if cache.exists():
+            import shutil
+
+            shutil.copy(cache, data / "index")
+        database = postgres.url
+        extra = {"POLICYQA_VECTOR_STORE": "chroma-http", "POLICYQA_VECTOR_STORE_URL": chroma.url,
+                 "POLICYQA_DATA_DIR": str(data)}
+    urls = []
+    for copy in range(copies):  # one after the other: the first builds the index, the others find it
+        port = free_port()
+        process = start_service(port, database, folder / f"service-{copy}.log", extra)
+
+        def stop(process=process):
+            process.terminate()
+            process.wait(30)
+
+        stack.callback(stop)
+        urls.append(f"http://127.0.0.1:{port}")
+        wait_ready(urls[-1], process)
+    return urls
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--qa", type=Path, default=ROOT / "qa" / "natural-dev.jsonl")
@@ -150,30 +197,19 @@ def main() -> int:
     parser.add_argument("--conversations", type=int, default=0,
                         help="conversations per level (default: max(2×N, 20))")
     parser.add_argument("--max-seconds", type=float, default=120.0, help="no new conversation after this, per level")
-    parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--url", help="benchmark a service already running here instead of starting one")
+    parser.add_argument("--copies", type=int, default=1,
+                        help="app copies; more than one run over a Chroma server and PostgreSQL, messages round-robin")
+    parser.add_argument("--url", action="append", help="benchmark running copies instead of starting them")
     parser.add_argument("--json", type=Path, help="also write the table here")
     args = parser.parse_args()
 
     all_scripts = scripts(args.qa)
-    process = None
-    folder = tempfile.TemporaryDirectory(prefix="policyqa-bench-")
-    url = args.url
-    if url is None:
-        import socket
-
-        port = args.port
-        if not port:
-            with socket.socket() as sock:
-                sock.bind(("127.0.0.1", 0))
-                port = sock.getsockname()[1]
-        url = f"http://127.0.0.1:{port}"
-        process = start_service(port, Path(folder.name) / "bench.sqlite", Path(folder.name) / "service.log")
-    try:
-        wait_ready(url, process) if process else None
-        print(f"service ready at {url}; {len(all_scripts)} conversation scripts of "
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="policyqa-bench-") as folder, contextlib.ExitStack() as stack:
+        urls = args.url or start_copies(args.copies, Path(folder), stack)
+        print(f"{len(urls)} copies ready at {', '.join(urls)}; {len(all_scripts)} conversation scripts of "
               f"{min(map(len, all_scripts))}–{max(map(len, all_scripts))} messages ({args.qa.name})")
-        reference_level = asyncio.run(run_level(url, all_scripts, None, 1, 0, args.max_seconds))
+        reference_level = Level(1)
         references: list[list[str]] = []
 
         async def reference_pass():
@@ -181,22 +217,17 @@ def main() -> int:
 
             async with httpx.AsyncClient(timeout=120) as http:
                 for script in all_scripts:
-                    references.append(await converse(http, url, script, None, reference_level))
+                    references.append(await converse(http, urls, script, None, reference_level))
 
         asyncio.run(reference_pass())
         if reference_level.errors:
             raise SystemExit(f"the reference pass failed: {reference_level.errors[:3]}")
-        rows = []
         for concurrency in (int(n) for n in args.levels.split(",")):
             conversations = args.conversations or max(2 * concurrency, 20)
-            level = asyncio.run(run_level(url, all_scripts, references, concurrency, conversations, args.max_seconds))
+            level = asyncio.run(run_level(urls, all_scripts, references, concurrency, conversations, args.max_seconds))
             rows.append(level.row())
             for problem in (level.errors + level.cross_talk)[:5]:
                 print(f"  N={concurrency}: {problem}")
-    finally:
-        if process is not None:
-            process.terminate()
-            process.wait(30)
     header = ["N", "conversations", "requests", "seconds", "throughput_rps", "p50_ms", "p95_ms", "p99_ms", "errors",
               "cross_talk"]
     print("| " + " | ".join(header) + " |")
