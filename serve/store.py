@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import (
@@ -23,7 +24,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
 from assistant.conversation import Conversation, Turn
 from assistant.types import Answer, Citation
@@ -102,6 +103,17 @@ def now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
+@contextmanager
+def reachable(engine: Engine):
+    """Turn a database that stopped answering into DatabaseUnavailableError (the API's 503); the pool reconnects
+    by itself when it is back."""
+    try:
+        yield
+    except (OperationalError, InterfaceError) as exc:
+        where = engine.url.render_as_string(hide_password=True)
+        raise DatabaseUnavailableError(f"the database {where} does not answer: {exc.orig}") from None
+
+
 class ConversationStore:
     """Conversations by id: loaded before a message is answered, its turn appended after."""
 
@@ -111,7 +123,7 @@ class ConversationStore:
     def load(self, conversation_id: str, clauses) -> Conversation:
         """The conversation as stored (a new one under this id when there is none). ``clauses`` maps clause ids
         to clauses (the current index generation); a clause that no longer exists is left out of the history."""
-        with self.engine.connect() as connection:
+        with reachable(self.engine), self.engine.connect() as connection:
             rows = connection.execute(
                 select(turns_table).where(turns_table.c.conversation_id == conversation_id)
                 .order_by(turns_table.c.position)
@@ -137,7 +149,7 @@ class ConversationStore:
             traditional=conversation.traditional, created_at=now(),
         )
         try:
-            with self.engine.begin() as connection:
+            with reachable(self.engine), self.engine.begin() as connection:
                 connection.execute(insert(turns_table).values(**row))
         except IntegrityError:
             log.warning("conversation %s: turn %d was stored by another request first", conversation.id, position)

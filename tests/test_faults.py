@@ -100,3 +100,21 @@ def test_a_build_killed_midway_leaves_the_previous_index_answering_and_the_next_
         assert client.post("/api/ask", json={"question": QUESTION}).json()["answer"] == before["answer"]
         liaoning = client.post("/api/ask", json={"question": "辽宁省对专精特新公司之专利保险费有补助吗?"}).json()
         assert "辽宁方案" in {c["doc_id"] for c in liaoning["citations"]}
+
+
+def test_the_database_stopped_and_back(real_index, tmp_path):
+    from tests.servers import PostgresServer
+
+    postgres = PostgresServer().start()
+    try:
+        settings = real_index.model_copy(update={"database_url": postgres.url, "api_requests_per_minute": 0})
+        with TestClient(make_app(settings, warm_up=False)) as client:
+            first = client.post("/api/ask", json={"question": "吉林省对专精特新企业的专利保险费有补助吗?"}).json()
+            postgres.stop()
+            down = client.post("/api/ask", json={"question": "最多补几年?", "conversation_id": first["conversation_id"]})
+            assert down.status_code == 503 and "暂时无法服务" in down.json()["message"]
+            postgres.start()
+            again = client.post("/api/ask", json={"question": "最多补几年?", "conversation_id": first["conversation_id"]})
+            assert again.status_code == 200 and again.json()["turn"] == 1 and "3年" in again.json()["answer"]
+    finally:
+        postgres.remove()
