@@ -224,7 +224,9 @@ def build_api(service: Service, settings) -> FastAPI:
             raise ApiError(exc.status, "upload_rejected", str(exc)) from None
         replaced = uploads.store(settings.corpus_dir, name, content)
         log.info("document %s %s (%d bytes)", name, "replaced" if replaced else "uploaded", len(content))
-        return {"filename": name, "replaced": replaced, "indexing": _reindex()}
+        doc_id = next((found for path, found in doc_ids_for(corpus_files(settings.corpus_dir)).items()
+                       if path.name == name), None)
+        return {"filename": name, "doc_id": doc_id, "replaced": replaced, "indexing": _reindex()}
 
     @app.delete("/api/documents/{doc_id}", tags=["admin"], summary="Remove a document; re-indexed in the background",
                 status_code=202, responses=ADMIN_ERRORS, dependencies=[Depends(admin)])

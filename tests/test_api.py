@@ -146,6 +146,7 @@ def test_upload_then_delete_a_document_is_indexed_in_the_background(client, app)
     text = "关于支持辽宁省专精特新企业发展的若干措施\n一、对新认定的辽宁省专精特新企业给予一次性奖励30万元。\n"
     reply = client.post("/api/documents", params={"filename": "辽宁措施.txt"}, content=text.encode(), headers=ADMIN)
     assert reply.status_code == 202 and reply.json()["indexing"] in ("started", "queued")
+    assert reply.json()["doc_id"] == "辽宁措施"
     reindexer.wait()
     listed = client.get("/api/documents", headers=ADMIN).json()
     assert "辽宁措施" in {d["doc_id"] for d in listed["documents"]} and listed["indexing"]["last_error"] == ""
