@@ -6,7 +6,7 @@ export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 SHARED ?= ../shared
 
-.PHONY: setup index run test test-fast lint bench-index bench-retrieval bench-answers bench-latency bench-concurrency eval clean
+.PHONY: setup index run test test-fast lint bench-index bench-retrieval bench-answers bench-latency bench-concurrency bench-load eval clean
 
 setup:
 	bash scripts/setup.sh
@@ -39,6 +39,9 @@ bench-latency: index
 
 bench-concurrency: index
 	$(PY) scripts/bench_concurrency.py --qa qa/dev.jsonl
+
+bench-load: index
+	$(PY) scripts/bench_load.py --qa qa/natural-dev.jsonl --levels 1,5,20,50 --json data/bench/load.json
 
 bench-retrieval: setup
 	$(PY) -m assistant bench-retrieval --beir $(SHARED)/bench/ncppolicies --ids $(SHARED)/bench/ncppolicies/dev_ids.txt --out data/bench/ncppolicies-dev.jsonl

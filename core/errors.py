@@ -42,3 +42,15 @@ class BuildLockedError(IndexingError):
 
 class GenerationMissingError(IndexingError):
     """The vector store holds no vectors for the index generation asked for (dropped, or never built)."""
+
+
+class ServiceUnavailableError(PolicyQAError):
+    """A server the product needs (the Chroma server, the database) cannot be reached; it may come back."""
+
+
+class VectorStoreUnavailableError(ServiceUnavailableError):
+    """The Chroma server does not answer."""
+
+
+class DatabaseUnavailableError(ServiceUnavailableError):
+    """The conversations and feedback database does not answer."""

@@ -13,13 +13,14 @@ import os
 import shutil
 import tempfile
 from collections.abc import Collection, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple, Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
 import numpy as np
 
-from core.errors import ConfigError, GenerationMissingError
+from core.errors import ConfigError, GenerationMissingError, VectorStoreUnavailableError
 
 log = logging.getLogger(__name__)
 COLLECTION_PREFIX = "clauses-gen"
@@ -150,6 +151,10 @@ class ChromaVectors:
 
     def add(self, generation, ids, vectors, metadatas) -> None:
         """Add vectors in batches to the generation's collection (created in cosine space if absent)."""
+        with self._reachable():
+            self._add(generation, ids, vectors, metadatas)
+
+    def _add(self, generation, ids, vectors, metadatas) -> None:
         collection = self._open().get_or_create_collection(
             collection_name(generation), embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
         )
@@ -183,15 +188,18 @@ class ChromaVectors:
         from chromadb.errors import NotFoundError
 
         self._collections.pop(generation, None)
-        try:
-            self._open().delete_collection(collection_name(generation))
-        except NotFoundError:  # absent: nothing to drop
-            pass
+        with self._reachable():
+            try:
+                self._open().delete_collection(collection_name(generation))
+            except NotFoundError:  # absent: nothing to drop
+                pass
 
     def generations(self) -> list[int]:
         """Generations whose collection exists."""
         numbers = []
-        for collection in self._open().list_collections():
+        with self._reachable():
+            collections = self._open().list_collections()
+        for collection in collections:
             name = getattr(collection, "name", collection)
             suffix = name.removeprefix(COLLECTION_PREFIX)
             if name.startswith(COLLECTION_PREFIX) and suffix.isdigit():
@@ -207,7 +215,32 @@ class ChromaVectors:
             self._copy = None
 
     def _with_collection(self, generation: int, use):
-        """Run ``use`` on the generation's collection; GenerationMissingError when the store does not hold it."""
+        """Run ``use`` on the generation's collection; GenerationMissingError when the store does not hold it,
+        VectorStoreUnavailableError when the Chroma server does not answer."""
+        with self._reachable():
+            return self._on_collection(generation, use)
+
+    @contextmanager
+    def _reachable(self):
+        """Turn a Chroma server that does not answer into VectorStoreUnavailableError (the handles are dropped,
+        so the next call connects afresh: the store recovers by itself when the server is back)."""
+        if self.url is None:
+            yield
+            return
+        import httpx
+
+        try:
+            yield
+        except (httpx.TransportError, ConnectionError) as exc:
+            self.close()
+            raise VectorStoreUnavailableError(f"the Chroma server at {self.url} does not answer: {exc}") from exc
+        except ValueError as exc:
+            if "connect" not in str(exc).lower():
+                raise
+            self.close()
+            raise VectorStoreUnavailableError(f"the Chroma server at {self.url} does not answer: {exc}") from exc
+
+    def _on_collection(self, generation: int, use):
         from chromadb.errors import NotFoundError
 
         try:

@@ -18,19 +18,20 @@ if [ ! -f "$STAMP" ] || ! cmp -s requirements.txt "$STAMP"; then
   cp requirements.txt "$STAMP"
 fi
 
-# Browser tests: Debian's Chromium and driver, and a CJK font so screenshots are readable.
+# Browser tests: Debian's Chromium and driver, and a CJK font so screenshots are readable; the deployment
+# tests: Debian's PostgreSQL (a throwaway cluster in a temporary folder, never the system one).
 if [ "${SKIP_BROWSER:-0}" != "1" ]; then
   missing=""
-  for package in chromium chromium-driver fonts-wqy-zenhei; do
+  for package in chromium chromium-driver fonts-wqy-zenhei postgresql; do
     dpkg -s "$package" >/dev/null 2>&1 || missing="$missing $package"
   done
   if [ -n "$missing" ]; then
     if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = "0" ]; then
-      echo "installing Debian packages:$missing (browser tests)…"
+      echo "installing Debian packages:$missing (browser and deployment tests)…"
       apt-get update -qq >/dev/null
       DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
     else
-      echo "note: missing Debian packages for the browser tests:$missing" >&2
+      echo "note: missing Debian packages for the browser and deployment tests:$missing" >&2
     fi
   fi
 fi

@@ -1,1 +1,1 @@
-"""The chat page and what only the page uses; the one place that wires settings to parts."""
+"""The service: the HTTP API, the chat page mounted on it, and the one place that wires settings to parts."""

@@ -1,12 +1,72 @@
-"""Builds the assistant from settings: the one place where collaborators are wired together."""
+"""Builds the assistant and the service from settings: the one place where collaborators are wired together."""
 
 from __future__ import annotations
+
+import logging
 
 from assistant.chain import Assistant
 from assistant.retrieval.knowledge import KnowledgeBase
 from index.embeddings import make_embedder
 
+log = logging.getLogger(__name__)
 
-def make_assistant(settings) -> Assistant:
+
+def make_assistant(settings, embedder=None) -> Assistant:
     """An assistant over the settings' index, with the settings' embedder (loaded lazily)."""
-    return Assistant(KnowledgeBase.open(settings, make_embedder(settings)), settings)
+    return Assistant(KnowledgeBase.open(settings, embedder or make_embedder(settings)), settings)
+
+
+def reindex_summary(result) -> str:
+    """One line about a finished build, for the admin view and the API."""
+    skipped = "".join(f"；跳过 {e.source}（{e.reason}）" for e in result.skipped)
+    return (f"索引已更新：{len(result.generation.docs)} 份文件，{len(result.generation.clauses)} 个条款，"
+            f"新嵌入 {result.embedded} 个{skipped}。")
+
+
+def make_app(settings, embedder=None, engine=None, warm_up: bool = True):
+    """The one FastAPI app a copy of the service runs: the API, and the chat page mounted at ``/``.
+    Opens the database (DatabaseUnavailableError when it cannot) and the index (built first if there is none)."""
+    import gradio as gr
+    from fastapi.middleware.cors import CORSMiddleware
+
+    from index.build import build, open_index
+    from serve.api import BodyLimit, build_api
+    from serve.feedback import FeedbackStore
+    from serve.service import Reindexer, Service
+    from serve.store import ConversationStore, database_url, open_database
+    from serve.web import Page, build_app, serve_options
+
+    engine = engine or open_database(database_url(settings))
+    embedder = embedder or make_embedder(settings)
+
+    def rebuild() -> str:
+        return reindex_summary(build(settings, embedder, progress=False))
+
+    if open_index(settings).current() is None:
+        log.info("no index yet: building it first")
+        rebuild()
+    assistant = make_assistant(settings, embedder)
+    reindexer = Reindexer(rebuild, lambda: assistant.refresh(wait=True))
+    service = Service(assistant, ConversationStore(engine), settings, reindexer)
+    page = Page(assistant, FeedbackStore(engine), settings, reindex=rebuild)
+    if warm_up:
+        page.warm_up()
+    app = build_api(service, settings)
+    app.state.service = service
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "DELETE"],
+                           allow_headers=["Authorization", "Content-Type"], max_age=600)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes, max_upload_bytes=settings.max_upload_bytes)
+    ancestors = " ".join(["'self'", *settings.cors_origins])
+
+    @app.middleware("http")
+    async def _framing(request, call_next):
+        response = await call_next(request)
+        response.headers.setdefault("Content-Security-Policy", f"frame-ancestors {ancestors}")
+        return response
+
+    options = serve_options(settings)
+    return gr.mount_gradio_app(
+        app, build_app(page), path="/", server_name=settings.host, server_port=settings.port,
+        theme=options["theme"], css=options["css"], ssr_mode=False, show_error=False, footer_links=[],
+    )

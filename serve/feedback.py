@@ -1,27 +1,16 @@
-"""Feedback on answers (thumbs up/down and a comment), kept in SQLite under the data directory."""
+"""Feedback on answers (thumbs up/down and a comment), kept in the service's database (``serve.store``)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import sqlite3
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS feedback (
-    answer_id TEXT PRIMARY KEY,
-    conversation_id TEXT,
-    question TEXT NOT NULL,
-    answer TEXT NOT NULL,
-    clause_ids TEXT NOT NULL,
-    rating INTEGER NOT NULL,
-    comment TEXT NOT NULL DEFAULT '',
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL
-)
-"""
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from serve.store import feedback_table, now, open_database
 
 
 @dataclass(frozen=True)
@@ -40,41 +29,43 @@ class Feedback:
 
 
 class FeedbackStore:
-    """Feedback rows by answer: a second click on the same answer updates it rather than adding a row."""
+    """Feedback rows by answer: a second click on the same answer updates it rather than adding a row.
+    ``target`` is the database's engine, or the path of a SQLite file (created when absent)."""
 
-    def __init__(self, path: Path):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        with self._connect() as db:
-            db.execute(_SCHEMA)
-
-    def _connect(self) -> sqlite3.Connection:
-        return sqlite3.connect(str(self.path), timeout=10)
+    def __init__(self, target: Engine | Path | str):
+        if isinstance(target, Engine):
+            self.engine = target
+            self.path = Path(target.url.database) if target.url.get_backend_name() == "sqlite" else None
+        else:
+            self.path = Path(target)
+            self.engine = open_database(f"sqlite:///{self.path}")
 
     def record(self, answer_id: str, conversation_id: str, question: str, answer: str,
                clause_ids: list[str], rating: int, comment: str = "") -> str:
         """Store feedback; returns "created" or "updated"."""
         if rating not in (1, -1):
             raise ValueError("rating must be 1 (useful) or -1 (not useful)")
-        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        with self._lock, self._connect() as db:
-            exists = db.execute("SELECT 1 FROM feedback WHERE answer_id = ?", (answer_id,)).fetchone()
-            if exists:
-                # A second click changes the rating; an empty comment keeps the one given before.
-                db.execute("UPDATE feedback SET rating = ?, comment = COALESCE(NULLIF(?, ''), comment), updated_at = ? "
-                           "WHERE answer_id = ?",
-                           (rating, comment.strip()[:2000], now, answer_id))
-                return "updated"
-            db.execute(
-                "INSERT INTO feedback VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (answer_id, conversation_id, question, answer, json.dumps(clause_ids, ensure_ascii=False), rating,
-                 comment.strip()[:2000], now, now),
-            )
+        stamp = now()
+        comment = comment.strip()[:2000]
+        table = feedback_table
+        row = dict(answer_id=answer_id, conversation_id=conversation_id, question=question, answer=answer,
+                   clause_ids=json.dumps(clause_ids, ensure_ascii=False), rating=rating, comment=comment,
+                   created_at=stamp, updated_at=stamp)
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(insert(table).values(**row))
             return "created"
+        except IntegrityError:
+            pass  # rated before: a second click changes the rating; an empty comment keeps the one given before
+        changes = dict(rating=rating, updated_at=stamp, **({"comment": comment} if comment else {}))
+        with self.engine.begin() as connection:
+            connection.execute(update(table).where(table.c.answer_id == answer_id).values(**changes))
+        return "updated"
 
     def all(self) -> list[Feedback]:
         """Every feedback row, newest first."""
-        with self._connect() as db:
-            rows = db.execute("SELECT * FROM feedback ORDER BY updated_at DESC").fetchall()
-        return [Feedback(r[0], r[1], r[2], r[3], tuple(json.loads(r[4])), r[5], r[6], r[7], r[8]) for r in rows]
+        table = feedback_table
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(table).order_by(table.c.updated_at.desc())).all()
+        return [Feedback(r.answer_id, r.conversation_id, r.question, r.answer, tuple(json.loads(r.clause_ids)),
+                         r.rating, r.comment, r.created_at, r.updated_at) for r in rows]

@@ -15,6 +15,7 @@ from assistant.chain import Assistant
 from assistant.conversation import Conversation
 from assistant.types import STATUS_LABELS, Answer
 from core.errors import PolicyQAError
+from core.prompts import render
 from serve.feedback import FeedbackStore
 from serve.presenter import (
     PAGE_CSS,
@@ -88,7 +89,7 @@ class Page:
             answer = self._ask(message, session.conversation, None if region in (None, ALL_REGIONS) else region)
         except Exception:
             log.exception("answering failed")
-            history[-1] = {"role": "assistant", "content": "⚠️ 系统暂时无法回答，请稍后再试。"}
+            history[-1] = {"role": "assistant", "content": "⚠️ " + render("unavailable")}  # as the API says it
             yield "", history, sources_panel(None), session, ""
             return
         session.answer, session.answer_id = answer, uuid.uuid4().hex

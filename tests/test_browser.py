@@ -172,11 +172,16 @@ def test_feedback_is_stored_and_a_second_click_updates_it(page, server):
     # Every answer can be rated with the chat's own buttons, not only the latest one.
     ask(page, "日照每年组织多少家专精特新企业参加上市挂牌培训?")
     page.locator('#chat button[aria-label="赞"]').first.click()  # zh-CN labels of the chat's Like/Dislike
-    page.wait_for_function("() => document.querySelector('#feedback-status').innerText.includes('已更新')")
-    (rating,) = sqlite3.connect(server["store"].path).execute(
-        "SELECT rating FROM feedback WHERE question LIKE '%孵化器%'"
-    ).fetchone()
-    assert rating == 1
+    # The status already says 已更新 (the click before): wait for the row itself to change.
+    def current_rating() -> int:
+        return sqlite3.connect(server["store"].path).execute(
+            "SELECT rating FROM feedback WHERE question LIKE '%孵化器%'"
+        ).fetchone()[0]
+
+    deadline = time.monotonic() + 30
+    while current_rating() != 1 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert current_rating() == 1
     page.locator('#chat button[aria-label="踩"]').last.click()
     page.wait_for_function("() => document.querySelector('#feedback-status').innerText.includes('已记录')")
     rows = sqlite3.connect(server["store"].path).execute("SELECT question, rating FROM feedback WHERE question LIKE '%挂牌%'").fetchall()

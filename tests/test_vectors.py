@@ -10,7 +10,7 @@ import pytest
 from core.errors import GenerationMissingError
 from index.vectors import ChromaVectors, InMemoryVectors, VectorHit
 
-IMPLEMENTATIONS = ["chroma", "memory"]
+IMPLEMENTATIONS = ["chroma", "memory", pytest.param("chroma-http", marks=pytest.mark.slow)]
 
 
 def unit(*values: float) -> list[float]:
@@ -24,9 +24,21 @@ VECTORS = [unit(1, 0.1, 0), unit(1, 0.4, 0), unit(0.1, 1, 0), unit(0, 0.1, 1)]
 METADATAS = [{"doc_id": "a"}, {"doc_id": "a"}, {"doc_id": "b"}, {"doc_id": "c"}]
 
 
-def make(kind: str, path):
+@pytest.fixture(scope="module")
+def chroma_server(tmp_path_factory):
+    """A real ``chroma run`` on loopback, shared by the module's tests (each starts from no collections)."""
+    from tests.servers import ChromaServer
+
+    server = ChromaServer(tmp_path_factory.mktemp("chroma-server")).start()
+    yield server
+    server.stop()
+
+
+def make(kind: str, path, request=None):
     if kind == "chroma":
         return ChromaVectors(path / "chroma")
+    if kind == "chroma-http":
+        return ChromaVectors(url=request.getfixturevalue("chroma_server").url)
     return InMemoryVectors()
 
 
@@ -38,8 +50,10 @@ def kind(request) -> str:
 
 
 @pytest.fixture
-def vectors(kind, tmp_path):
-    store = make(kind, tmp_path)
+def vectors(kind, tmp_path, request):
+    store = make(kind, tmp_path, request)
+    for generation in store.generations():  # a server outlives one test
+        store.drop(generation)
     store.add(1, IDS, VECTORS, METADATAS)
     return store
 
@@ -95,11 +109,13 @@ class TestVectorStoreContract:
         assert vectors.count(1) == 5
 
     @pytest.mark.persistent
-    def test_vectors_persist_across_reopening(self, kind, tmp_path):
-        first = make(kind, tmp_path)
+    def test_vectors_persist_across_reopening(self, kind, tmp_path, request):
+        first = make(kind, tmp_path, request)
+        for generation in first.generations():
+            first.drop(generation)
         first.add(3, IDS, VECTORS, METADATAS)
         first.close()
-        again = make(kind, tmp_path)
+        again = make(kind, tmp_path, request)
         assert again.generations() == [3]
         assert [hit.clause_id for hit in again.query(3, unit(0, 0, 1), k=1)] == ["c:1"]
 

@@ -1,0 +1,311 @@
+"""The HTTP API (FastAPI): questions (``/api/ask``, OpenAI-compatible ``/v1/chat/completions``), the documents
+of the knowledge base (admin, bearer token), health and readiness. The chat page is mounted on the same app
+(``serve.factory.make_app``). Every error is JSON ``{"error": code, "message": text}`` with a fitting status."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import math
+from typing import Literal
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from core.errors import PolicyQAError, ServiceUnavailableError
+from core.prompts import render
+from index.documents import doc_ids_for
+from index.loaders import corpus_files
+from serve import uploads
+from serve.openai_compat import MODEL_PREFIX, ChatCompletionRequest, completion, completion_chunks, user_turns
+from serve.ratelimit import RateLimiter
+from serve.service import Service, UnknownGenerator
+from serve.throttle import LoginThrottle
+
+log = logging.getLogger(__name__)
+API_PREFIXES = ("/api/", "/v1/")
+ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+
+
+class ApiError(Exception):
+    """An error answered as ``{"error": code, "message": message}`` with ``status``."""
+
+    def __init__(self, status: int, code: str, message: str, headers: dict | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.headers = status, code, message, headers or {}
+
+
+class HistoryMessage(BaseModel):
+    """An earlier message of the conversation the client keeps; the user's ones are asked again in order."""
+
+    role: Literal["user", "assistant"]
+    content: str = Field(..., max_length=4000)
+
+
+class AskRequest(BaseModel):
+    """A question for ``/api/ask``."""
+
+    model_config = ConfigDict(extra="forbid")
+    question: str = Field(..., max_length=20_000, description="The message (longer than max_question_chars: cut).")
+    conversation_id: str | None = Field(
+        None, pattern=ID_PATTERN,
+        description="A conversation the server keeps: its earlier messages are the history. Absent, with no "
+        "history: a new conversation is started and its id returned.",
+    )
+    history: list[HistoryMessage] | None = Field(
+        None, max_length=20, description="Earlier messages the client keeps (instead of conversation_id)."
+    )
+    region: str | None = Field(None, max_length=50, description="Answer only from this region's documents.")
+    generator: str | None = Field(None, max_length=50, description="A generator of the registry (default: settings).")
+
+
+class Problem(BaseModel):
+    """An error."""
+
+    error: str
+    message: str
+
+
+ERRORS = {400: {"model": Problem}, 413: {"model": Problem}, 429: {"model": Problem}, 503: {"model": Problem}}
+ADMIN_ERRORS = {401: {"model": Problem}, 404: {"model": Problem}, 413: {"model": Problem}, 429: {"model": Problem}}
+
+
+def client_key(request: Request) -> str:
+    """Whom a rate limit counts: the bearer token (an API key) if one is sent, else the peer address."""
+    token = bearer(request)
+    if token:
+        return "token:" + hashlib.sha256(token.encode()).hexdigest()[:16]
+    return "address:" + (request.client.host if request.client else "unknown")
+
+
+def bearer(request: Request) -> str:
+    """The bearer token of the Authorization header ("" when there is none)."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def build_api(service: Service, settings) -> FastAPI:
+    """The FastAPI app with every route; the page is mounted on it by the factory."""
+    app = FastAPI(title="政策在线答疑 API", version="1.0",
+                  description="Answers about government support policies, resting on the clauses they quote.")
+    limiter = RateLimiter(settings.api_requests_per_minute)
+    logins = LoginThrottle(free_attempts=10)  # wrong admin tokens from one address: then slowed down
+    app.state.limiter = limiter
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_request: Request, exc: ApiError):
+        return JSONResponse({"error": exc.code, "message": exc.message}, exc.status, headers=exc.headers)
+
+    @app.exception_handler(ServiceUnavailableError)
+    async def _unavailable(_request: Request, exc: ServiceUnavailableError):
+        log.warning("answering unavailable: %s", exc)
+        return JSONResponse({"error": "unavailable", "message": render("unavailable"), "detail": str(exc)}, 503,
+                            headers={"Retry-After": "5"})
+
+    def rate_limited(request: Request) -> None:
+        wait = limiter.take(client_key(request))
+        if wait > 0:
+            seconds = max(1, math.ceil(wait))
+            raise ApiError(429, "rate_limited", render("rate_limited", seconds=seconds), {"Retry-After": str(seconds)})
+
+    def admin(request: Request) -> None:
+        expected = settings.admin_token
+        if not expected:
+            raise ApiError(404, "not_found", "the admin endpoints are off: set POLICYQA_ADMIN_TOKEN to open them")
+        client = request.client.host if request.client else "unknown"
+        wait = logins.wait(client)
+        if wait > 0:
+            raise ApiError(429, "rate_limited", render("rate_limited", seconds=math.ceil(wait)),
+                           {"Retry-After": str(math.ceil(wait))})
+        token = bearer(request)
+        if not hmac.compare_digest(token.encode(), expected.encode()):
+            if token:  # a wrong token is a guess; a missing one is not
+                logins.failed(client)
+            raise ApiError(401, "unauthorized", "a valid admin token is needed: Authorization: Bearer <token>",
+                           {"WWW-Authenticate": "Bearer"})
+        logins.succeeded(client)
+
+    def ask(question: str, **options):
+        try:
+            return service.ask(question, **options)
+        except UnknownGenerator as exc:
+            raise ApiError(400, "unknown_generator", str(exc)) from None
+        except ServiceUnavailableError:
+            raise
+        except PolicyQAError as exc:  # e.g. no index yet
+            raise ServiceUnavailableError(str(exc)) from exc
+
+    @app.get("/healthz", tags=["health"], summary="The process is up")
+    def healthz() -> dict:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"], summary="The index is loaded and its vectors answer",
+             responses={503: {"model": Problem}})
+    def readyz():
+        try:
+            return {"status": "ready", **service.readiness()}
+        except ServiceUnavailableError as exc:
+            return JSONResponse({"error": "unavailable", "message": str(exc)}, 503)
+
+    @app.post("/api/ask", tags=["questions"], summary="Answer a question, citing clauses", responses=ERRORS,
+              dependencies=[Depends(rate_limited)])
+    def api_ask(body: AskRequest) -> dict:
+        """The FORMAT.md per-case object (question, answer, refused, citations, retrieved, latency_ms) and the
+        answer's parts (body, notes, sources with the quoted sentences, reason, timings), with its conversation."""
+        if body.conversation_id is not None and body.history is not None:
+            raise ApiError(400, "bad_request", "give conversation_id or history, not both")
+        conversation_id = body.conversation_id
+        if conversation_id is None and body.history is None:
+            conversation_id = service.new_conversation_id()
+        history = [m.content for m in body.history or [] if m.role == "user"]
+        asked = ask(body.question, conversation_id=conversation_id, history=history, region=body.region,
+                    generator=body.generator)
+        answer = asked.answer
+        return {"conversation_id": asked.conversation_id, "turn": asked.turn, "generator": asked.generator,
+                "resolved_question": answer.resolved_question, **answer.record(), **answer.fields()}
+
+    @app.post("/v1/chat/completions", tags=["openai"], summary="OpenAI-compatible chat completion",
+              responses=ERRORS, dependencies=[Depends(rate_limited)])
+    def chat_completions(body: ChatCompletionRequest):
+        """The last user message is the question, the earlier user messages its history; ``references`` holds the
+        cited clauses. ``model``: ``policyqa`` (the settings' generator) or ``policyqa-<generator>``."""
+        turns = user_turns(body)
+        if not turns:
+            raise ApiError(400, "bad_request", "messages must hold at least one user message")
+        generator = body.model.removeprefix(MODEL_PREFIX) if body.model.startswith(MODEL_PREFIX) else None
+        asked = ask(turns[-1], history=turns[:-1], generator=generator)
+        model = MODEL_PREFIX + asked.generator
+        if body.stream:
+            return StreamingResponse(completion_chunks(asked.answer, model), media_type="text/event-stream",
+                                     headers={"Cache-Control": "no-cache"})
+        return completion(asked.answer, model)
+
+    @app.get("/v1/models", tags=["openai"], summary="The generators, as OpenAI models")
+    def models() -> dict:
+        from assistant.generators import GENERATORS
+
+        return {"object": "list", "data": [{"id": MODEL_PREFIX + name, "object": "model", "owned_by": "policyqa"}
+                                           for name in GENERATORS]}
+
+    @app.get("/api/documents", tags=["admin"], summary="The indexed documents", responses=ADMIN_ERRORS,
+             dependencies=[Depends(admin)])
+    def list_documents() -> dict:
+        kb = service.assistant.kb
+        kb.reload()
+        today = settings.current_date()
+        counts = kb.generation.clause_counts()
+        documents = [
+            {"doc_id": d.doc_id, "title": d.title, "doc_number": d.doc_number, "issuer": d.issuer, "region": d.region,
+             "status": d.status(today), "clauses": counts.get(d.doc_id, 0), "source": d.source}
+            for d in kb.docs
+        ]
+        indexing = service.reindexer.status() if service.reindexer else None
+        return {"generation": kb.generation.number, "documents": documents, "indexing": indexing}
+
+    @app.post("/api/documents", tags=["admin"], summary="Upload a document (raw bytes); indexed in the background",
+              status_code=202, responses={**ADMIN_ERRORS, 400: {"model": Problem}, 415: {"model": Problem}},
+              dependencies=[Depends(admin)],
+              openapi_extra={"requestBody": {"required": True, "content": {
+                  "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}})
+    async def upload_document(request: Request, filename: str) -> dict:
+        """``?filename=通知.docx`` names the file; the body is its bytes. Name, type and size are checked before
+        anything is written; the file then replaces one of the same name."""
+        try:
+            name = uploads.check_name(filename)
+            declared = request.headers.get("content-length")
+            if declared and declared.isdigit() and int(declared) > settings.max_upload_bytes:
+                raise uploads.UploadRejected(413, f"the file is larger than {settings.max_upload_bytes} bytes")
+            content = await request.body()
+            uploads.check_content(name, content, settings.max_upload_bytes)
+        except uploads.UploadRejected as exc:
+            raise ApiError(exc.status, "upload_rejected", str(exc)) from None
+        replaced = uploads.store(settings.corpus_dir, name, content)
+        log.info("document %s %s (%d bytes)", name, "replaced" if replaced else "uploaded", len(content))
+        doc_id = next((found for path, found in doc_ids_for(corpus_files(settings.corpus_dir)).items()
+                       if path.name == name), None)
+        return {"filename": name, "doc_id": doc_id, "replaced": replaced, "indexing": _reindex()}
+
+    @app.delete("/api/documents/{doc_id}", tags=["admin"], summary="Remove a document; re-indexed in the background",
+                status_code=202, responses=ADMIN_ERRORS, dependencies=[Depends(admin)])
+    def delete_document(doc_id: str) -> dict:
+        paths = {found: path for path, found in doc_ids_for(corpus_files(settings.corpus_dir)).items()}
+        path = paths.get(doc_id)
+        if path is None:
+            raise ApiError(404, "not_found", f"no document {doc_id!r} in the corpus")
+        path.unlink()
+        log.info("document %s removed (%s)", doc_id, path.name)
+        return {"doc_id": doc_id, "filename": path.name, "indexing": _reindex()}
+
+    @app.post("/api/reindex", tags=["admin"], summary="Rebuild the index from the corpus in the background",
+              status_code=202, responses=ADMIN_ERRORS, dependencies=[Depends(admin)])
+    def reindex() -> dict:
+        return {"indexing": _reindex()}
+
+    def _reindex() -> str:
+        if service.reindexer is None:
+            raise ApiError(503, "unavailable", "re-indexing is not available in this app")
+        return service.reindexer.request()
+
+    return app
+
+
+class BodyLimit:
+    """ASGI middleware: an API request body over its limit is refused with 413 before it is read whole (a declared
+    length at once; a streamed body once it passes the limit). Uploads have their own, larger limit."""
+
+    def __init__(self, app, max_bytes: int, max_upload_bytes: int):
+        self.app = app
+        self.max_bytes = max_bytes
+        self.max_upload_bytes = max_upload_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or not scope["path"].startswith(API_PREFIXES):
+            return await self.app(scope, receive, send)
+        upload = scope["path"].rstrip("/") == "/api/documents" and scope["method"] == "POST"
+        limit = self.max_upload_bytes if upload else self.max_bytes
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > limit:
+            return await _too_large(send, limit)
+        seen = 0
+        too_large = False
+
+        async def counted():
+            nonlocal seen, too_large
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    too_large = True
+                    raise _TooLarge
+            return message
+
+        replaced = False
+
+        async def answered(message):
+            nonlocal replaced
+            if message["type"] == "http.response.start" and too_large:
+                replaced = True  # the app answered its interrupted read (e.g. FastAPI's 400): say why instead
+                return await _too_large(send, limit)
+            if not replaced:
+                await send(message)
+
+        try:
+            return await self.app(scope, counted, answered)
+        except _TooLarge:
+            if not replaced:
+                return await _too_large(send, limit)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _too_large(send, limit: int) -> None:
+    body = json.dumps({"error": "too_large", "message": f"the request body is larger than {limit} bytes"}).encode()
+    await send({"type": "http.response.start", "status": 413,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,157 @@
+"""The service's database through SQLAlchemy: conversations (so any app copy can answer a conversation's next
+message) and feedback. SQLite in the data directory by default; PostgreSQL by URL when several copies run."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    insert,
+    select,
+    text,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+
+from assistant.conversation import Conversation, Turn
+from assistant.types import Answer, Citation
+from core.errors import DatabaseUnavailableError
+
+log = logging.getLogger(__name__)
+metadata = MetaData()
+
+# The same columns the page's SQLite feedback table always had, so an existing data directory keeps its feedback.
+feedback_table = Table(
+    "feedback", metadata,
+    Column("answer_id", String(64), primary_key=True),
+    Column("conversation_id", String(64)),
+    Column("question", Text, nullable=False),
+    Column("answer", Text, nullable=False),
+    Column("clause_ids", Text, nullable=False),
+    Column("rating", Integer, nullable=False),
+    Column("comment", Text, nullable=False, server_default=""),
+    Column("created_at", String(32), nullable=False),
+    Column("updated_at", String(32), nullable=False),
+)
+
+# One row a message: what a follow-up needs from the history (its resolved question and what its answer cited).
+turns_table = Table(
+    "conversation_turns", metadata,
+    Column("conversation_id", String(64), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("question", Text, nullable=False),
+    Column("resolved", Text, nullable=False),
+    Column("refused", Boolean, nullable=False),
+    Column("clause_ids", Text, nullable=False),  # JSON list, in citation order
+    Column("traditional", Boolean, nullable=False),
+    Column("created_at", String(32), nullable=False),
+)
+
+
+def database_url(settings) -> str:
+    """The settings' database: ``database_url``, or SQLite in the data directory."""
+    if settings.database_url:
+        return settings.database_url
+    return f"sqlite:///{Path(settings.data_dir) / 'feedback.sqlite'}"
+
+
+def open_database(url: str) -> Engine:
+    """An engine on the database with the tables created; DatabaseUnavailableError (naming the host, never the
+    password) when it cannot be reached."""
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 10, "check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+    else:
+        engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20,
+                               connect_args=_connect_timeout(url))
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("SELECT 1"))
+        metadata.create_all(engine)
+    except OperationalError as exc:
+        engine.dispose()
+        where = engine.url.render_as_string(hide_password=True)
+        raise DatabaseUnavailableError(f"the database {where} cannot be reached: {exc.orig}") from None
+    return engine
+
+
+def _connect_timeout(url: str) -> dict:
+    return {"connect_timeout": 5} if url.startswith("postgresql+psycopg") else {}
+
+
+def _sqlite_pragmas(connection, _record) -> None:
+    # Several threads write (answers, feedback): WAL lets readers go on while one writes.
+    connection.execute("PRAGMA journal_mode=WAL")
+
+
+def now() -> str:
+    """A timestamp for rows (UTC, seconds)."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+@contextmanager
+def reachable(engine: Engine):
+    """Turn a database that stopped answering into DatabaseUnavailableError (the API's 503); the pool reconnects
+    by itself when it is back."""
+    try:
+        yield
+    except (OperationalError, InterfaceError) as exc:
+        where = engine.url.render_as_string(hide_password=True)
+        raise DatabaseUnavailableError(f"the database {where} does not answer: {exc.orig}") from None
+
+
+class ConversationStore:
+    """Conversations by id: loaded before a message is answered, its turn appended after."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def load(self, conversation_id: str, clauses) -> Conversation:
+        """The conversation as stored (a new one under this id when there is none). ``clauses`` maps clause ids
+        to clauses (the current index generation); a clause that no longer exists is left out of the history."""
+        with reachable(self.engine), self.engine.connect() as connection:
+            rows = connection.execute(
+                select(turns_table).where(turns_table.c.conversation_id == conversation_id)
+                .order_by(turns_table.c.position)
+            ).all()
+        conversation = Conversation(id=conversation_id)
+        for row in rows:
+            cited = [clauses[c] for c in json.loads(row.clause_ids) if c in clauses]
+            answer = Answer(row.question, row.refused, resolved_question=row.resolved,
+                            citations=tuple(Citation(i, clause) for i, clause in enumerate(cited, 1)))
+            conversation.turns.append(Turn(row.question, row.resolved, answer))
+            conversation.traditional = row.traditional
+        return conversation
+
+    def append(self, conversation: Conversation, position: int) -> bool:
+        """Store the conversation's last turn as turn ``position``; False when that turn was stored meanwhile
+        (the same conversation asked twice at once: the first one stays)."""
+        turn = conversation.turns[-1]
+        answer = turn.answer
+        row = dict(
+            conversation_id=conversation.id, position=position, question=turn.question, resolved=turn.resolved,
+            refused=bool(answer and answer.refused),
+            clause_ids=json.dumps([c.clause.clause_id for c in answer.citations] if answer else [], ensure_ascii=False),
+            traditional=conversation.traditional, created_at=now(),
+        )
+        try:
+            with reachable(self.engine), self.engine.begin() as connection:
+                connection.execute(insert(turns_table).values(**row))
+        except IntegrityError:
+            log.warning("conversation %s: turn %d was stored by another request first", conversation.id, position)
+            return False
+        return True
