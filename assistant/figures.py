@@ -198,6 +198,11 @@ _QUANTITY_BEFORE = re.compile(r"([\u4e00-\u9fff]{2,6}?)(?:是|有|为|能有|能
 _NOT_A_SUBJECT = re.compile(r"^(能享受|可以享受|享受|能拿到|能拿|能获得|可获得|给|补|奖|最高|最多|一共|大概|具体)")
 
 
+# "联系电话是多少?" asks for a number written as a run of digits, not a figure with a unit.
+_NUMBER_ASKED = re.compile(r"电话|热线|号码|手机|邮编|编号")
+_DIGITS = re.compile(r"\d{5,}")
+
+
 def asked_quantity(question: str) -> str | None:
     """What a "how much" question asks the amount of: 多少价格扣除 → 价格扣除, 补贴比例是多少 → 补贴比例."""
     text = normalize(question)
@@ -214,7 +219,7 @@ def unanswered_quantity(question: str, quoted: str) -> str | None:
     state no figure are answered, saying so)."""
     subject = asked_quantity(question)
     text = normalize(quoted)
-    if subject is None or figures(text):
+    if subject is None or figures(text) or (_NUMBER_ASKED.search(subject) and _DIGITS.search(text)):
         return None
     parts = [w for w in words(subject) if len(w) >= 2] or [subject]
     return None if any(w in text for w in parts) else subject

@@ -62,6 +62,9 @@ def split_terms(question: str, skip: Collection[str] = (), vocabulary=None) -> t
     asked: set[str] = set()
     for part, background in segments(text):
         for word, weight in content_terms(part).items():
+            # "天津泰达医院": a place's name glued to what is asked about is not part of it.
+            place = next((name for name in skip if word.startswith(name) and len(word) - len(name) >= 2), None)
+            word = word[len(place):] if place else word
             if word in skip or word in FRAMING_WORDS or _YEAR.fullmatch(word):
                 continue
             terms[word] = max(terms.get(word, 0.0), weight)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.figures import compare, figures, missing_figure, stated_figures, thresholds
+from assistant.figures import compare, figures, missing_figure, stated_figures, thresholds, unanswered_quantity
 
 CRITERIA = "到2025年底,研发投入占销售收入比例不低于2%,科技人员占职工总数比例不低于10%,营业收入2000万元以上"
 
@@ -125,3 +125,8 @@ def test_how_long_an_enterprise_has_existed_is_compared_with_a_minimum_age(quest
 
 def test_a_length_of_time_the_enterprise_does_not_state_about_itself_is_not_compared():
     assert compare("重庆三年行动计划对注册时间有要求吗？", "一是在我市登记注册两年以上") == []
+
+
+def test_a_phone_number_asked_for_is_a_run_of_digits():
+    assert unanswered_quantity("线下业务的联系电话是多少？", "业务咨询请拨打022-25201234。") is None
+    assert unanswered_quantity("线下业务的联系电话是多少？", "请通过网上渠道办理业务。") is not None

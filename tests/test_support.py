@@ -110,3 +110,15 @@ def test_words_scattered_over_a_long_clause_support_less_than_words_in_one_sente
 def test_windows_are_runs_of_consecutive_sentences():
     assert windows("一。二。三。", 2) == ["一。二。", "二。三。"]
     assert windows("只有一句。", 2) == ["只有一句。"]
+
+
+@pytest.mark.parametrize(
+    ("question", "skip", "expected"),
+    [
+        ("天津泰达医院有哪些项目停检？", {"天津"}, {"泰达", "医院", "项目", "停检"}),  # place and 哪些 are not asked about
+        ("中小微企业社保缴费有哪些优惠政策？", set(), {"小微企业", "社会保险", "缴费", "优惠"}),
+    ],
+)
+def test_asking_words_places_and_short_forms_glued_to_a_word_are_taken_off(question, skip, expected):
+    terms, _ = split_terms(question, skip, default_vocabulary())
+    assert set(terms) == expected

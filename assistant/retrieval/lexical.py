@@ -29,6 +29,8 @@ FRAMING_WORDS = frozenset(
     # Everyday verbs of doing that say nothing about what is done: 搞了个技术攻关, 弄个平台.
     "搞 搞了 搞了个 搞个 搞的 弄 弄了 弄个 做了个".split()
 )
+_ASKING_PREFIX = re.compile(r"^(哪些|哪个|哪种|哪类|哪家|哪几|什么|多少)(?=..)")
+_FRAMING_SUFFIX = re.compile(r"(?<=..)(政策|方面|情况)$")
 _FRAMING = re.compile("|".join(sorted(FRAMING_WORDS, key=len, reverse=True)))
 _TOKEN_OK = re.compile(r"[\u4e00-\u9fffA-Za-z0-9%.+]")
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
@@ -79,8 +81,17 @@ def content_terms(text: str) -> dict[str, float]:
             continue
         if flag.startswith(_FUNCTION_POS) or (flag.startswith("m") and not re.search(r"\d", word)):
             continue
+        word = _bare(word)
+        if word in FRAMING_WORDS:
+            continue
         terms[word] = max(terms.get(word, 0.0), VERB_WEIGHT if flag in ("v", "vd", "a", "ad", "vi", "i", "l") else 1.0)
     return terms
+
+
+def _bare(word: str) -> str:
+    """A word without the asking or framing part glued to it ("哪些项目" → 项目, "优惠政策" → 优惠), which says
+    nothing about what is asked; at least two characters stay."""
+    return _FRAMING_SUFFIX.sub("", _ASKING_PREFIX.sub("", word))
 
 
 def subwords(word: str) -> list[str]:
