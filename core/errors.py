@@ -42,3 +42,8 @@ class BuildLockedError(IndexingError):
 
 class GenerationMissingError(IndexingError):
     """The vector store holds no vectors for the index generation asked for (dropped, or never built)."""
+
+
+class LLMUnavailableError(PolicyQAError):
+    """The LLM generator cannot be made: the local model file or llama-cpp-python is missing, or the endpoint is
+    not configured. (A model that fails while answering is not an error: the extractive answer is shown.)"""
