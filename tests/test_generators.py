@@ -7,7 +7,6 @@ import re
 from types import SimpleNamespace
 
 import pytest
-
 from langchain_core.language_models import FakeListChatModel
 
 from assistant.generators import GENERATORS, LLM_GENERATORS, generator_factory

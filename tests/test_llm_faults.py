@@ -46,7 +46,7 @@ BEHAVIOURS = {
 
 def _serve(behaviour: str):
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802 — the standard library's name
+        def do_POST(self):
             self.rfile.read(int(self.headers.get("Content-Length", 0)))
             self.server.seen_keys.append(self.headers.get("Authorization", ""))
             BEHAVIOURS[behaviour](self)
