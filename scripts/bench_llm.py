@@ -19,11 +19,11 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from langchain_core.callbacks import BaseCallbackHandler  # noqa: E402
+from langchain_core.callbacks import BaseCallbackHandler
 
-from assistant.conversation import Conversation  # noqa: E402
-from core.settings import load_settings  # noqa: E402
-from serve.factory import make_assistant  # noqa: E402
+from assistant.conversation import Conversation
+from core.settings import load_settings
+from serve.factory import make_assistant
 
 
 class CallTimer(BaseCallbackHandler):
