@@ -103,7 +103,7 @@ def check_llm_answer(raw: str, sources: Sequence[str], refusal: str) -> LLMCheck
         failure = "拒答时不得引用条款编号" if keys else ""
         return LLMCheck(text, keys, removed_keys, refusal=True, failure=failure)
     if not keys:
-        return LLMCheck(text, keys, removed_keys, failure="回答没有用[n]标注所依据的条款")
+        return LLMCheck(text, keys, removed_keys, failure="回答没有在句末用[1]、[2]这样的编号标注所依据的条款")
     missing: list[str] = []
     for sentence in _ANSWER_SENTENCE.findall(text):
         cited = [int(k) for k in _MARKER.findall(sentence)] or list(keys)

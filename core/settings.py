@@ -72,8 +72,10 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = Field(None, description="API key for the endpoint (never printed or logged).")
     llm_timeout_seconds: float = Field(60, gt=0, description="An LLM call taking longer is abandoned: the extractive answer is shown.")
     llm_max_tokens: int = Field(200, ge=16, description="Longest answer the LLM may write, in tokens.")
-    llm_context_clauses: int = Field(4, ge=1, description="Retrieved clauses put into the LLM's prompt.")
-    llm_clause_chars: int = Field(300, ge=50, description="Each clause in the prompt is cut to this many characters.")
+    llm_context_clauses: int = Field(3, ge=1, description="Retrieved clauses put into the LLM's prompt.")
+    llm_clause_chars: int = Field(
+        220, ge=50, description="Each clause in the prompt: its sentences that best answer, up to this many characters."
+    )
     llm_n_ctx: int = Field(2048, ge=512, description="Context window of the local model, in tokens.")
     llm_threads: int = Field(2, ge=1, description="CPU threads of the local model.")
     llm_rewrite_follow_ups: bool = Field(
