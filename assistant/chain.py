@@ -295,6 +295,7 @@ class Assistant:
         evidence_lists: list[list[Evidence]] = []
         places = [place for place, _ in groups if place]
         missing: list[str] = []
+        guards: list[GuardReport] = []
         for place, ids in groups:
             label = place.name if place else ""
             # In a comparison, each region is searched without the other regions' names in the query.
@@ -310,6 +311,8 @@ class Assistant:
                 # "具体…?" about the clause just quoted in part: the whole clause.
                 whole = continuing is not evidence and bool(_ASKS_DETAIL.search(query.original))
                 draft = generator.answer(replace(query, text=text, whole=whole), continuing)
+                if draft.guard is not None:  # kept for a refusal: the LLM's decision to refuse was checked too
+                    guards.append(draft.guard)
             if draft and draft.sources and query.context and not self._follows(query.context, draft, skip, query.cited):
                 draft = None
             if draft and draft.sources:
@@ -321,7 +324,7 @@ class Assistant:
             searched = {doc_id for _, ids in groups for doc_id in (ids or ())}
             drafts, merged = self._about_the_place(generator, query, named, skip, merged, searched)
         if not drafts:
-            return self._refuse(base, "no_support", merged)
+            return self._refuse(base, "no_support", merged, guard=GuardReport.merged(guards))
         if len(drafts) == 1 and not drafts[0][0] and unanswered_quantity(base["question"], _quoted(drafts[0][1])):
             return self._refuse(base, "no_support", merged)  # "多少价格扣除?" answered by a clause not about it
         drafts = [(label, _with_figures(query.original, draft)) for label, draft in drafts]
@@ -412,13 +415,15 @@ class Assistant:
         # (the citation keeps the clause exactly as written).
         return _in_script(answer)
 
-    def _refuse(self, base: dict, reason: str, evidence: list[Evidence] | None = None) -> Answer:
+    def _refuse(self, base: dict, reason: str, evidence: list[Evidence] | None = None,
+                guard: GuardReport | None = None) -> Answer:
         text = REFUSAL
         if reason == "region_not_covered":
             text = REFUSAL + render("refusal_region_hint", regions="、".join(n for n, _ in self.kb.regions.regions()))
         if reason in REPHRASE_REASONS:  # not a gap of the knowledge base: the question must be asked in Chinese
             text = render("english_question")
-        return _in_script(Answer(refused=True, body=(Part(text),), evidence=tuple(evidence or ()), reason=reason, **base))
+        return _in_script(Answer(refused=True, body=(Part(text),), evidence=tuple(evidence or ()), reason=reason,
+                                 guard=guard, **base))
 
 
 def _in_script(answer: Answer) -> Answer:
