@@ -184,3 +184,24 @@ def test_the_prompt_holds_the_top_clauses_cut_short_and_the_question(evidence):
     user = messages[1].content
     assert "[1] 《日照市" in user and "[2]" in user and "[3]" not in user and QUESTION.text in user
     assert len(user) < 400
+
+
+@pytest.mark.parametrize(
+    ("name", "variables"),
+    [
+        ("llm_answer_system", {}),
+        ("llm_answer", {"clauses": "[1] 条款", "question": "问题"}),
+        ("llm_retry", {"failure": "原因"}),
+        ("llm_rewrite", {"previous": "上一问", "follow_up": "追问"}),
+        ("llm_helpdesk", {"clauses": "[1] 条款", "question": "问题"}),
+        ("llm_clause", {"key": 1, "clause_name": "《文件》一、", "text": "条文"}),
+    ],
+)
+def test_the_llm_prompts_render_strictly(name, variables):
+    from core.prompts import PromptError, render
+
+    text = render(name, **variables)
+    assert "$" not in text and all(str(v) in text for v in variables.values())
+    if variables:
+        with pytest.raises(PromptError):
+            render(name)
