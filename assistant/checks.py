@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from assistant.numbers import unsupported
 from assistant.types import Citation, Draft
@@ -76,6 +76,7 @@ class LLMCheck:
     unsupported_numbers: tuple[str, ...] = ()
     refusal: bool = False
     failure: str = ""
+    cited_by_code: bool = False  # the model wrote no marker; each sentence was given the clause that states it
 
 
 def check_llm_answer(raw: str, sources: Sequence[str], refusal: str) -> LLMCheck:
@@ -103,7 +104,12 @@ def check_llm_answer(raw: str, sources: Sequence[str], refusal: str) -> LLMCheck
         failure = "拒答时不得引用条款编号" if keys else ""
         return LLMCheck(text, keys, removed_keys, refusal=True, failure=failure)
     if not keys:
-        return LLMCheck(text, keys, removed_keys, failure="回答没有在句末用[1]、[2]这样的编号标注所依据的条款")
+        attributed = attribute_citations(text, sources)
+        if attributed is None:
+            return LLMCheck(text, keys, removed_keys, failure="回答没有在句末用[1]、[2]这样的编号标注所依据的条款")
+        log.info("LLM answer without markers: cited by code")
+        checked = check_llm_answer(attributed, sources, refusal)
+        return replace(checked, removed_keys=removed_keys + checked.removed_keys, cited_by_code=True)
     missing: list[str] = []
     for sentence in _ANSWER_SENTENCE.findall(text):
         cited = [int(k) for k in _MARKER.findall(sentence)] or list(keys)
@@ -115,3 +121,32 @@ def check_llm_answer(raw: str, sources: Sequence[str], refusal: str) -> LLMCheck
     elif _VERDICT.search(to_simplified(text)):
         failure = "回答自行判断了能否申报；只能引用条件并提醒企业自行核对"
     return LLMCheck(text, keys, removed_keys, tuple(missing), failure=failure)
+
+
+def attribute_citations(text: str, sources: Sequence[str], min_overlap: float = 0.5) -> str | None:
+    """An answer written without any marker, cited by code: each sentence gets the clause that states every
+    figure of it and shares most of its wording (at least ``min_overlap`` of its character bigrams); None when a
+    sentence has no such clause (the answer then fails the guard as uncited)."""
+    cited = []
+    for sentence in _ANSWER_SENTENCE.findall(text.strip()):
+        body = sentence.rstrip("。；;！？!?\n")
+        grams = _bigrams(body)
+        if not grams:
+            cited.append(sentence)
+            continue
+        best, best_share = 0, 0.0
+        for key, source in enumerate(sources, 1):
+            if unsupported(body, [source]):
+                continue
+            share = len(grams & _bigrams(source)) / len(grams)
+            if share > best_share:
+                best, best_share = key, share
+        if best_share < min_overlap:
+            return None
+        cited.append(f"{body}[{best}]{sentence[len(body):]}")
+    return "".join(cited)
+
+
+def _bigrams(text: str) -> set[str]:
+    chars = [ch for ch in to_simplified(text) if not ch.isspace() and ch not in "，,。；;：:、“”\"'()（）"]
+    return {a + b for a, b in zip(chars, chars[1:], strict=False)}

@@ -63,12 +63,15 @@ class GuardReport:
     regenerated: bool = False
     fallback: bool = False
     error: str = ""
+    failures: tuple[str, ...] = ()  # what was wrong with each failing try, as named to the model
+    cited_by_code: bool = False  # the model wrote no marker: each sentence got the clause that states it
 
     def fields(self) -> dict:
         """JSON-ready."""
         return {"passed": self.passed, "removed_keys": list(self.removed_keys),
                 "unsupported_numbers": list(self.unsupported_numbers), "regenerated": self.regenerated,
-                "fallback": self.fallback, "error": self.error}
+                "fallback": self.fallback, "error": self.error, "failures": list(self.failures),
+                "cited_by_code": self.cited_by_code}
 
     @staticmethod
     def merged(reports: list[GuardReport]) -> GuardReport | None:
@@ -82,6 +85,8 @@ class GuardReport:
             regenerated=any(r.regenerated for r in reports),
             fallback=any(r.fallback for r in reports),
             error="; ".join(dict.fromkeys(r.error for r in reports if r.error)),
+            failures=tuple(f for r in reports for f in r.failures),
+            cited_by_code=any(r.cited_by_code for r in reports),
         )
 
 

@@ -241,7 +241,8 @@ def test_an_llm_answer_that_passes_the_guard_is_shown_with_its_decisions(assista
     answer = llm.ask(UNICORN)
     assert "最高300万元一次性奖励[1]" in answer.text and answer.citations[0].clause.clause_path == "三、（一）2"
     assert answer.fields()["guard"] == {"passed": True, "removed_keys": [], "unsupported_numbers": [],
-                                        "regenerated": False, "fallback": False, "error": ""}
+                                        "regenerated": False, "fallback": False, "error": "", "failures": [],
+                                        "cited_by_code": False}
     assert answer.record()["guard"]["passed"]
 
 

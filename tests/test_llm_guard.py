@@ -55,7 +55,10 @@ SOURCES = ["独角兽企业给予最高300万元一次性奖励。", "省级专�
         ("marker after the full stop", "独角兽企业最高奖励300万元。[1]", True, (), ()),
         ("invented number", "独角兽企业最高奖励500万元[1]。", False, (), ("500万",)),
         ("unknown key removed, rest passes", "独角兽企业最高奖励300万元[1][9]。", True, (9,), ()),
-        ("only an unknown key: nothing cited", "独角兽企业最高奖励300万元[9]。", False, (9,), ()),
+        ("only an unknown key: cited by code", "独角兽企业最高奖励300万元[9]。", True, (9,), ()),
+        ("no marker, a clause states it: cited by code", "独角兽企业给予最高300万元奖励。", True, (), ()),
+        ("no marker, no clause states it", "独角兽企业给予最高500万元奖励。", False, (), ()),
+        ("no marker, off the clauses' wording", "请联系当地主管部门咨询。", False, (), ()),
         ("wrong clause for the figure", "省级专精特新企业最高20万元[1]。", False, (), ("20万",)),
         ("refusal with citations", f"{REFUSAL}[1]", False, (), ()),
         ("refusal", REFUSAL, True, (), ()),
@@ -181,7 +184,7 @@ def test_the_prompt_holds_the_top_clauses_cut_short_and_the_question(evidence):
     llm, _ = generator(GOOD, context_clauses=2, clause_chars=50)
     messages = llm.messages({"question": QUESTION.text, "clauses": llm.numbered([e.clause for e in evidence[:2]])})
     assert REFUSAL in messages[0].content
-    user = messages[1].content
+    user = messages[-1].content
     assert "[1] 《日照市" in user and "[2]" in user and "[3]" not in user and QUESTION.text in user
     assert len(user) < 400
 
@@ -205,3 +208,9 @@ def test_the_llm_prompts_render_strictly(name, variables):
     if variables:
         with pytest.raises(PromptError):
             render(name)
+
+
+def test_an_answer_without_markers_is_cited_by_code_sentence_by_sentence():
+    check = check_llm_answer("独角兽企业给予最高300万元一次性奖励。省级专精特新中小企业最高20万元。", SOURCES, REFUSAL)
+    assert check.cited_by_code and not check.failure
+    assert check.text == "独角兽企业给予最高300万元一次性奖励[1]。省级专精特新中小企业最高20万元[2]。"

@@ -96,6 +96,9 @@ class LLMGenerator:
         was wrong with it."""
         out: list[BaseMessage] = [
             SystemMessage(render("llm_answer_system")),
+            # One worked example: a small model copies the citation format from it far more reliably than from rules.
+            HumanMessage(render("llm_example_question")),
+            AIMessage(render("llm_example_answer")),
             HumanMessage(render("llm_answer", clauses=inputs["clauses"], question=inputs["question"])),
         ]
         if inputs.get("failure"):
@@ -157,11 +160,14 @@ class LLMGenerator:
             error = self._describe(exc)
             log.warning("LLM %s failed (%s): extractive answer shown", self.name, error)
             return self._fallback(query, evidence, GuardReport(False, regenerated=regenerated, fallback=True, error=error))
+        failures = tuple(f for f in (first.failure, check.failure if regenerated else "") if f)
         if check.failure:
             log.warning("LLM answer failed the guard twice (%s): extractive answer shown", check.failure)
-            report = GuardReport(False, check.removed_keys, check.unsupported_numbers, regenerated, fallback=True)
+            report = GuardReport(False, check.removed_keys, check.unsupported_numbers, regenerated, fallback=True,
+                                 failures=failures)
             return self._fallback(query, evidence, report)
-        report = GuardReport(True, check.removed_keys, check.unsupported_numbers, regenerated)
+        report = GuardReport(True, check.removed_keys, check.unsupported_numbers, regenerated, failures=failures,
+                             cited_by_code=check.cited_by_code)
         if check.refusal:
             return Draft("", (), (), guard=report)
         return _draft(check, clauses, report)
