@@ -53,7 +53,9 @@ def audit(records: list[dict], computed: tuple[str, ...] = ("按您提供的数�
             unknown += 1
             examples.append(f"unknown citation: {body[:80]}")
         sources = [f"《{c['title']}》{c.get('doc_number') or ''}{c['clause']} {c['text']}" for c in record["citations"]]
-        lines = [line for line in body.splitlines() if not any(mark in line for mark in computed)]
+        # The answer's parts are the lines that cite; the notes (status, fallback) cite nothing and state dates of
+        # their own ("截至2026年11月23日").
+        lines = [line for line in body.splitlines() if _MARKER.search(line) and not any(m in line for m in computed)]
         sentences = [s for line in lines for s in re.split(r"(?<=[。；！？])", line) if not any(m in s for m in computed)]
         missing = unsupported(_MARKER.sub("", "".join(sentences)), sources)
         if missing:
