@@ -6,7 +6,8 @@ export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 SHARED ?= ../shared
 
-.PHONY: setup index run test test-fast lint bench-index bench-retrieval bench-answers bench-latency bench-concurrency bench-load eval clean
+.PHONY: setup index run test test-fast lint bench-index bench-retrieval bench-answers bench-latency bench-concurrency bench-load eval clean \
+	setup-llm model test-llm bench-llm eval-llm
 
 setup:
 	bash scripts/setup.sh
@@ -48,6 +49,23 @@ bench-retrieval: setup
 
 bench-answers: setup
 	$(PY) -m assistant bench-answers --beir $(SHARED)/bench/ncppolicies --ids $(SHARED)/bench/ncppolicies/dev_ids.txt --out data/bench/ncppolicies-answers-dev.jsonl
+
+# The optional LLM generators (README, "LLM answers"): not part of `make test`, which CI runs.
+setup-llm:
+	bash scripts/setup_llm.sh
+
+model:
+	bash scripts/fetch_model.sh
+
+test-llm: setup-llm model
+	$(PY) -m pytest -m llm
+
+bench-llm: setup-llm model index
+	$(PY) scripts/bench_llm.py --qa qa/dev.jsonl
+
+eval-llm: setup-llm model index
+	$(PY) -m assistant eval --generator llamacpp --qa qa/dev.jsonl --out data/eval/dev-llamacpp.jsonl
+	$(PY) -m assistant eval --generator llamacpp --qa qa/natural-dev.jsonl --out data/eval/natural-dev-llamacpp.jsonl
 
 clean:
 	rm -rf data

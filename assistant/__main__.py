@@ -12,6 +12,7 @@ from pathlib import Path
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from assistant.generators import LLM_GENERATORS
 from core.errors import PolicyQAError
 from core.settings import Settings, load_settings
 from core.types import STATUS_LABELS
@@ -47,7 +48,16 @@ def _chat(settings: Settings, args) -> int:
             conversation = Conversation()
             print("（已开始新对话）")
             continue
-        print("答：" + assistant.ask(question, conversation).text)
+        if settings.generator in LLM_GENERATORS:  # the LLM's words as they come, then the checked answer
+            from assistant.generators.llm import streaming_to
+
+            print("（生成中）", end="", flush=True)
+            with streaming_to(lambda token: print(token, end="", flush=True)):
+                answer = assistant.ask(question, conversation)
+            print("\n（已核对）")
+        else:
+            answer = assistant.ask(question, conversation)
+        print("答：" + answer.text)
 
 
 def _eval(settings: Settings, args) -> int:
@@ -59,9 +69,22 @@ def _eval(settings: Settings, args) -> int:
     if not qa.exists():
         print(f"error: no such Q&A file: {qa}", file=sys.stderr)
         return 2
-    run = evaluate(make_assistant(settings), qa, Path(args.out))
+    if args.generator:
+        settings = settings.model_copy(update={"generator": args.generator})
+    run = evaluate(make_assistant(settings), qa, Path(args.out), limit=args.limit)
     for error in run["errors"]:
         print(f"skipped {qa}: {error}", file=sys.stderr)
+    _print_scores(run)
+    print(f"results → {args.out}")
+    if settings.generator != "extractive":
+        _compare_with_extractive(settings, qa, Path(args.out), run, args.limit)
+    if args.report:
+        write_report(run, Path(args.report), f"Evaluation of {qa.name}")
+        print(f"report → {args.report}")
+    return 0
+
+
+def _print_scores(run: dict) -> None:
     overall = run["scores"]["overall"]
     print(f"{'category':<16}{'cases':>6}{'accuracy':>10}{'hit@5':>8}{'cite-prec':>10}{'refusal':>9}")
     for name, figures in [("overall", overall), *run["scores"]["by_category"].items()]:
@@ -70,11 +93,32 @@ def _eval(settings: Settings, args) -> int:
             return "—" if value is None else f"{value:.0%}"
         print(f"{name:<16}{figures['cases']:>6}{pct('answer_accuracy'):>10}{pct('hit@5'):>8}"
               f"{pct('citation_precision'):>10}{pct('refusal_accuracy'):>9}")
-    print(f"results → {args.out}")
-    if args.report:
-        write_report(run, Path(args.report), f"Evaluation of {qa.name}")
-        print(f"report → {args.report}")
-    return 0
+
+
+def _compare_with_extractive(settings: Settings, qa: Path, out: Path, run: dict, limit: int | None) -> None:
+    """The same cases answered by the extractive generator, its accuracy beside the LLM's, and the audit of the
+    LLM's finished answers (unknown citations, unsupported figures; how often the guard stepped in)."""
+    from evaluation.guard_audit import audit
+    from evaluation.runner import evaluate
+    from serve.factory import make_assistant
+
+    baseline_out = out.with_name(out.stem + ".extractive.jsonl")
+    baseline = evaluate(make_assistant(settings.model_copy(update={"generator": "extractive"})), qa, baseline_out,
+                        limit=limit)
+    llm, extractive = run["scores"]["overall"], baseline["scores"]["overall"]
+
+    def pct(figures, key):
+        value = figures.get(key)
+        return "—" if value is None else f"{value:.0%}"
+
+    print(f"accuracy: {settings.generator} {pct(llm, 'answer_accuracy')} | extractive {pct(extractive, 'answer_accuracy')}"
+          f" (same {llm['cases']} cases); refusal: {pct(llm, 'refusal_accuracy')} | {pct(extractive, 'refusal_accuracy')}")
+    checked = audit(run["results"])
+    print(f"guard: {checked.llm_checked} answers checked, {checked.regenerated} regenerated, {checked.fallback} fell back "
+          f"({checked.errors} model errors); after the guard: {checked.unknown_citations} with an unknown citation, "
+          f"{checked.unsupported_numbers} with an unsupported figure, of {checked.answers} answers")
+    for example in checked.examples:
+        print(f"  {example}")
 
 
 def _bench(settings: Settings, args) -> int:
@@ -106,6 +150,9 @@ def main(argv: list[str] | None = None) -> int:
     ev.add_argument("--qa", required=True)
     ev.add_argument("--out", required=True)
     ev.add_argument("--report", help="also write an HTML report here")
+    ev.add_argument("--generator", help="answer generator for this run (default: POLICYQA_GENERATOR); an LLM one is "
+                                        "compared with the extractive one on the same cases")
+    ev.add_argument("--limit", type=int, help="only the first N cases (a subset, for slow generators)")
     bench = sub.add_parser("bench-retrieval", help="chunk-level retrieval benchmark on a BEIR folder")
     bench.add_argument("--beir", required=True, help="folder with corpus.jsonl, queries.jsonl, qrels/test.tsv")
     bench.add_argument("--ids", help="file of query ids to run (e.g. dev_ids.txt)")

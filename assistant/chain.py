@@ -20,7 +20,19 @@ from assistant.retrieval.snapshot import Snapshot
 from assistant.status import asks_date, asks_status, dates, explain, note, title_clause
 from assistant.support import asked_text, split_terms, support_score, supported
 from assistant.timing import Stopwatch, TimedGenerator
-from assistant.types import REPHRASE_REASONS, Answer, Citation, Clause, Draft, Evidence, Note, Part, Query, in_script
+from assistant.types import (
+    REPHRASE_REASONS,
+    Answer,
+    Citation,
+    Clause,
+    Draft,
+    Evidence,
+    GuardReport,
+    Note,
+    Part,
+    Query,
+    in_script,
+)
 from assistant.vocabulary import TypoRepair, Vocabulary, default_vocabulary
 from core.prompts import REFUSAL, render
 from core.textnorm import has_cjk, is_traditional, to_simplified
@@ -177,7 +189,10 @@ class Assistant:
         simplified = self._typos.repair(to_simplified(text))
         resolution = resolve(simplified, conversation.last_resolved(), self.kb.regions.gazetteer)
         resolved = resolution.text
-        base = dict(question=question, resolved_question=resolved, traditional=traditional, notes=notes, today=today)
+        rewritten = self._rewritten(generator, resolution, conversation.last_resolved(), simplified)
+        resolved = rewritten or resolved
+        base = dict(question=question, resolved_question=resolved, traditional=traditional, notes=notes, today=today,
+                    rewritten_question=rewritten)
 
         verdict = screen(simplified)
         if verdict.declined:
@@ -216,6 +231,16 @@ class Assistant:
         query = Query(resolved, self._search_text(focus), self._without_places(context), cited=cited, asked=asked)
         named = tuple(p for p, _ in match.covered) if doc_filter is None and len(match.covered) == 1 else ()
         return self._generate(generator, base, query, groups, match.uncovered, skip, today, named)
+
+    def _rewritten(self, generator, resolution, previous: str | None, message: str) -> str:
+        """With an LLM generator, a follow-up (other than "那江门呢?", which code resolves) rewritten by the LLM into
+        a whole question; empty when not rewritten."""
+        rewrite = getattr(getattr(generator, "generator", generator), "rewrite", None)
+        if rewrite is None or not self.settings.llm_rewrite_follow_ups or not resolution.follow_up \
+                or resolution.place_swap or not previous:
+            return ""
+        rewritten = to_simplified(rewrite(previous, message))
+        return "" if rewritten == message else rewritten
 
     def _status_answer(self, base: dict, question: str, doc_ids: tuple[str, ...], today: dt.date,
                        about_dates: bool = False) -> Answer:
@@ -272,6 +297,7 @@ class Assistant:
         evidence_lists: list[list[Evidence]] = []
         places = [place for place, _ in groups if place]
         missing: list[str] = []
+        guards: list[GuardReport] = []
         for place, ids in groups:
             label = place.name if place else ""
             # In a comparison, each region is searched without the other regions' names in the query.
@@ -287,6 +313,8 @@ class Assistant:
                 # "具体…?" about the clause just quoted in part: the whole clause.
                 whole = continuing is not evidence and bool(_ASKS_DETAIL.search(query.original))
                 draft = generator.answer(replace(query, text=text, whole=whole), continuing)
+                if draft.guard is not None:  # kept for a refusal: the LLM's decision to refuse was checked too
+                    guards.append(draft.guard)
             if draft and draft.sources and query.context and not self._follows(query.context, draft, skip, query.cited):
                 draft = None
             if draft and draft.sources:
@@ -298,7 +326,7 @@ class Assistant:
             searched = {doc_id for _, ids in groups for doc_id in (ids or ())}
             drafts, merged = self._about_the_place(generator, query, named, skip, merged, searched)
         if not drafts:
-            return self._refuse(base, "no_support", merged)
+            return self._refuse(base, "no_support", merged, guard=GuardReport.merged(guards))
         if len(drafts) == 1 and not drafts[0][0] and unanswered_quantity(base["question"], _quoted(drafts[0][1])):
             return self._refuse(base, "no_support", merged)  # "多少价格扣除?" answered by a clause not about it
         drafts = [(label, _with_figures(query.original, draft)) for label, draft in drafts]
@@ -386,19 +414,24 @@ class Assistant:
         said += [Note("region_no_basis", render("region_no_basis", region=label)) for label in no_basis or []]
         if notes:
             said += [Note("status", n) for n in dict.fromkeys(note(c.clause.doc, today) for c in citations) if n]
+        guard = GuardReport.merged([d.guard for _, d in drafts if d.guard is not None])
+        if guard is not None and guard.fallback:  # the extractive answer stands in for the LLM's
+            said.insert(0, Note("llm_fallback", render("llm_unavailable" if guard.error else "llm_fallback")))
         answer = Answer(refused=False, body=tuple(parts), citations=tuple(citations), evidence=tuple(evidence),
-                        **{**base, "notes": (*base["notes"], *said)})
+                        guard=guard, **{**base, "notes": (*base["notes"], *said)})
         # The user's script: quotes of a traditional document are shown in simplified to a simplified asker
         # (the citation keeps the clause exactly as written).
         return _in_script(answer)
 
-    def _refuse(self, base: dict, reason: str, evidence: list[Evidence] | None = None) -> Answer:
+    def _refuse(self, base: dict, reason: str, evidence: list[Evidence] | None = None,
+                guard: GuardReport | None = None) -> Answer:
         text = REFUSAL
         if reason == "region_not_covered":
             text = REFUSAL + render("refusal_region_hint", regions="、".join(n for n, _ in self.kb.regions.regions()))
         if reason in REPHRASE_REASONS:  # not a gap of the knowledge base: the question must be asked in Chinese
             text = render("english_question")
-        return _in_script(Answer(refused=True, body=(Part(text),), evidence=tuple(evidence or ()), reason=reason, **base))
+        return _in_script(Answer(refused=True, body=(Part(text),), evidence=tuple(evidence or ()), reason=reason,
+                                 guard=guard, **base))
 
 
 def _in_script(answer: Answer) -> Answer:

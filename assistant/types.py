@@ -10,7 +10,8 @@ from core.textnorm import to_simplified, to_traditional
 from core.types import STATUS_LABELS, Clause, PolicyDoc, Status
 
 __all__ = [
-    "REPHRASE_REASONS", "STATUS_LABELS", "Answer", "Citation", "Clause", "Draft", "Evidence", "Note", "Part", "PolicyDoc", "Query",
+    "REPHRASE_REASONS", "STATUS_LABELS", "Answer", "Citation", "Clause", "Draft", "Evidence", "GuardReport", "Note", "Part",
+    "PolicyDoc", "Query",
     "Status", "Timings", "answer_lines", "render_text", "source_line",
 ]
 
@@ -53,13 +54,54 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class GuardReport:
+    """What the guard decided about an LLM's answer before anyone saw it: whether it passed, the citation keys
+    it removed (they mapped to no clause given to the model), the figures no cited clause states, whether the
+    answer was written a second time, and whether the extractive answer was shown instead (``error``: why, when
+    the model could not be asked at all)."""
+
+    passed: bool
+    removed_keys: tuple[int, ...] = ()
+    unsupported_numbers: tuple[str, ...] = ()
+    regenerated: bool = False
+    fallback: bool = False
+    error: str = ""
+    failures: tuple[str, ...] = ()  # what was wrong with each failing try, as named to the model
+    cited_by_code: bool = False  # the model wrote no marker: each sentence got the clause that states it
+
+    def fields(self) -> dict:
+        """JSON-ready."""
+        return {"passed": self.passed, "removed_keys": list(self.removed_keys),
+                "unsupported_numbers": list(self.unsupported_numbers), "regenerated": self.regenerated,
+                "fallback": self.fallback, "error": self.error, "failures": list(self.failures),
+                "cited_by_code": self.cited_by_code}
+
+    @staticmethod
+    def merged(reports: list[GuardReport]) -> GuardReport | None:
+        """One report for an answer written in several parts (None when no part was checked)."""
+        if not reports:
+            return None
+        return GuardReport(
+            passed=all(r.passed for r in reports),
+            removed_keys=tuple(k for r in reports for k in r.removed_keys),
+            unsupported_numbers=tuple(dict.fromkeys(n for r in reports for n in r.unsupported_numbers)),
+            regenerated=any(r.regenerated for r in reports),
+            fallback=any(r.fallback for r in reports),
+            error="; ".join(dict.fromkeys(r.error for r in reports if r.error)),
+            failures=tuple(f for r in reports for f in r.failures),
+            cited_by_code=any(r.cited_by_code for r in reports),
+        )
+
+
+@dataclass(frozen=True)
 class Draft:
     """A generator's answer: text with [n] markers (numbered within the draft) and the clause each marker stands
-    for, with the sentences of it that the text quotes."""
+    for, with the sentences of it that the text quotes. ``guard``: an LLM generator's guard decisions."""
 
     text: str
     sources: tuple[Clause, ...]
     sentences: tuple[tuple[str, ...], ...]
+    guard: GuardReport | None = None
 
 
 @dataclass(frozen=True)
@@ -73,7 +115,8 @@ class Part:
 
 # Kinds of note: the question was cut (shown before the body), a named place the knowledge base does not cover, a
 # covered place whose documents do not speak to the question, a cited policy's status (shown after the body).
-NOTE_KINDS = ("truncated", "region_missing", "region_no_basis", "status")
+# ``llm_fallback``: the LLM's answer failed the guard (or the model could not be reached) and the extractive one is shown.
+NOTE_KINDS = ("truncated", "region_missing", "region_no_basis", "status", "llm_fallback")
 
 
 @dataclass(frozen=True)
@@ -113,6 +156,8 @@ class Answer:
     reason: str = ""  # why the question was declined (empty when answered)
     timings: Timings = Timings()
     today: dt.date | None = None
+    guard: GuardReport | None = None  # the LLM guard's decisions (None: no LLM wrote this answer)
+    rewritten_question: str = ""  # what the LLM rewrote a follow-up into before retrieval (empty: not rewritten)
 
     @property
     def text(self) -> str:
@@ -145,7 +190,17 @@ class Answer:
             ],
             "reason": self.reason,
             "timings": {name: round(value, 1) for name, value in vars(self.timings).items()},
+            **self._llm_fields(),
         }
+
+    def _llm_fields(self) -> dict:
+        """The guard's decisions and the rewritten follow-up, when an LLM took part."""
+        out: dict = {}
+        if self.guard is not None:
+            out["guard"] = self.guard.fields()
+        if self.rewritten_question:
+            out["rewritten_question"] = self.rewritten_question
+        return out
 
     def record(self) -> dict:
         """The per-case object of qa/FORMAT.md."""
@@ -164,6 +219,7 @@ class Answer:
                 for e in self.evidence
             ],
             "latency_ms": round(self.latency_ms, 1),
+            **self._llm_fields(),
         }
 
 
@@ -180,13 +236,14 @@ def in_script(text: str, script: str) -> str:
 
 
 def answer_lines(answer: Answer) -> list[str]:
-    """The lines of an answer without its sources: a refusal's sentence alone; otherwise the truncation notice,
-    the body (each part after its label) and the other notes."""
+    """The lines of an answer without its sources: a refusal's sentence alone; otherwise the truncation notice
+    and the LLM fallback's note, the body (each part after its label) and the other notes."""
     parts = [f"{p.label}：{p.text}" if p.label else p.text for p in answer.body]
     if answer.refused:
         return parts
-    first = [n.text for n in answer.notes if n.kind == "truncated"]
-    return first + parts + [n.text for n in answer.notes if n.kind != "truncated"]
+    leading = ("truncated", "llm_fallback")
+    first = [n.text for n in answer.notes if n.kind in leading]
+    return first + parts + [n.text for n in answer.notes if n.kind not in leading]
 
 
 def render_text(answer: Answer) -> str:

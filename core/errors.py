@@ -54,3 +54,8 @@ class VectorStoreUnavailableError(ServiceUnavailableError):
 
 class DatabaseUnavailableError(ServiceUnavailableError):
     """The conversations and feedback database does not answer."""
+
+
+class LLMUnavailableError(PolicyQAError):
+    """The LLM generator cannot be made: the local model file or llama-cpp-python is missing, or the endpoint is
+    not configured. (A model that fails while answering is not an error: the extractive answer is shown.)"""

@@ -6,12 +6,13 @@ import datetime as dt
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+LOCAL_MODEL_FILE = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"  # what scripts/fetch_model.sh assembles
 
 
 class Settings(BaseSettings):
@@ -58,7 +59,28 @@ class Settings(BaseSettings):
         None, description="Date used to compute policy status (default: the real today). For tests and audits."
     )
     top_k: int = Field(8, description="Clauses handed to the answer generator.")
-    generator: str = Field("extractive", description="Answer generator (assistant.generators): 'extractive'.")
+    generator: str = Field(
+        "extractive",
+        description="Answer generator (assistant.generators): 'extractive', 'llamacpp' (a local GGUF model) or 'openai' "
+        "(any OpenAI-compatible endpoint). The LLM ones fall back to the extractive answer when their guard fails.",
+    )
+    llm_model_path: Path | None = Field(
+        None, description=f"GGUF file for generator=llamacpp (default: data_dir/models/{LOCAL_MODEL_FILE})."
+    )
+    llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint for generator=openai, e.g. http://127.0.0.1:8080/v1.")
+    llm_model: str = Field("default", description="Model name sent to the OpenAI-compatible endpoint.")
+    llm_api_key: SecretStr | None = Field(None, description="API key for the endpoint (never printed or logged).")
+    llm_timeout_seconds: float = Field(60, gt=0, description="An LLM call taking longer is abandoned: the extractive answer is shown.")
+    llm_max_tokens: int = Field(200, ge=16, description="Longest answer the LLM may write, in tokens.")
+    llm_context_clauses: int = Field(3, ge=1, description="Retrieved clauses put into the LLM's prompt.")
+    llm_clause_chars: int = Field(
+        220, ge=50, description="Each clause in the prompt: its sentences that best answer, up to this many characters."
+    )
+    llm_n_ctx: int = Field(2048, ge=512, description="Context window of the local model, in tokens.")
+    llm_threads: int = Field(2, ge=1, description="CPU threads of the local model.")
+    llm_rewrite_follow_ups: bool = Field(
+        True, description="With an LLM generator, a follow-up is rewritten by the LLM into a whole question before retrieval."
+    )
     host: str = Field("127.0.0.1", description="Address the chat page listens on.")
     port: int = Field(7860, description="Port the chat page listens on.")
     admin_token: str | None = Field(None, description="Token that opens the admin view; unset = admin view off.")
@@ -99,6 +121,10 @@ class Settings(BaseSettings):
     def resolved_catalog(self) -> Path:
         """The catalog file in use."""
         return self.catalog_path or self.corpus_dir / "catalog.yaml"
+
+    def resolved_llm_model_path(self) -> Path:
+        """The local GGUF model file in use."""
+        return self.llm_model_path or self.data_dir / "models" / LOCAL_MODEL_FILE
 
     def current_date(self) -> dt.date:
         """The date against which policy periods are judged."""

@@ -158,9 +158,12 @@ def _ratio(numerator: int, denominator: int) -> float | None:
     return round(numerator / denominator, 4) if denominator else None
 
 
-def evaluate(assistant, qa_path: Path, out_path: Path, progress: Callable[[int, int], None] | None = None) -> dict:
-    """Run a Q&A file, write the results file (one object per case, input order) and return the scores."""
+def evaluate(assistant, qa_path: Path, out_path: Path, progress: Callable[[int, int], None] | None = None,
+             limit: int | None = None) -> dict:
+    """Run a Q&A file (its first ``limit`` cases, if given), write the results file (one object per case, input
+    order) and return the scores."""
     cases, errors = load_cases(qa_path)
+    cases = cases[:limit] if limit else cases
     for error in errors:
         log.warning("%s: %s", qa_path, error)
     results, verdicts = [], []

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hmac
 import logging
 import math
+import queue
 import threading
 import time
 import uuid
@@ -13,6 +14,8 @@ from dataclasses import dataclass, field
 
 from assistant.chain import Assistant
 from assistant.conversation import Conversation
+from assistant.generators import LLM_GENERATORS
+from assistant.generators.llm import streaming_to
 from assistant.types import STATUS_LABELS, Answer
 from core.errors import PolicyQAError
 from core.prompts import render
@@ -70,6 +73,31 @@ class Page:
         # No lock: each question holds the index snapshot it started with (see Assistant.pinned).
         return self.assistant.ask(question, conversation, region=region)
 
+    def _ask_streaming(self, question: str, conversation: Conversation, region: str | None):
+        """Ask in a worker thread with the LLM's tokens streamed: yields the text written so far as it grows, then
+        the finished, guarded Answer (which may differ: the guard may remove keys or swap in the extractive
+        answer)."""
+        tokens: queue.Queue[str | None] = queue.Queue()
+        outcome: dict = {}
+
+        def work() -> None:
+            try:
+                with streaming_to(tokens.put):
+                    outcome["answer"] = self._ask(question, conversation, region)
+            except Exception as exc:  # noqa: BLE001 — handed to the page's handler, which shows a plain message
+                outcome["error"] = exc
+            finally:
+                tokens.put(None)
+
+        threading.Thread(target=work, name="answer-stream", daemon=True).start()
+        written = ""
+        while (token := tokens.get()) is not None:
+            written += token
+            yield written
+        if "error" in outcome:
+            raise outcome["error"]
+        yield outcome["answer"]
+
     def regions(self) -> list[str]:
         """Choices of the region filter."""
         return [ALL_REGIONS] + [name for name, _ in self.assistant.kb.regions.regions()]
@@ -86,7 +114,17 @@ class Page:
         history.append({"role": "assistant", "content": "…"})
         yield "", history, sources_panel(session.answer), session, ""
         try:
-            answer = self._ask(message, session.conversation, None if region in (None, ALL_REGIONS) else region)
+            region = None if region in (None, ALL_REGIONS) else region
+            answer = None
+            if self.settings.generator in LLM_GENERATORS:  # the LLM's words as they come; checked when done
+                for item in self._ask_streaming(message, session.conversation, region):
+                    if isinstance(item, Answer):
+                        answer = item
+                    else:
+                        history[-1] = {"role": "assistant", "content": item + " …（核对中）"}
+                        yield "", history, sources_panel(None), session, ""
+            else:
+                answer = self._ask(message, session.conversation, region)
         except Exception:
             log.exception("answering failed")
             history[-1] = {"role": "assistant", "content": "⚠️ " + render("unavailable")}  # as the API says it

@@ -3,6 +3,7 @@ status, refusals and bad input."""
 
 from __future__ import annotations
 
+import copy
 import re
 
 import pytest
@@ -238,3 +239,41 @@ def test_a_question_whether_a_policy_provides_something_is_answered_yes_before_t
     assert answer.text.startswith("有。") and "专利保险费给予补助" in answer.text
     (answer,) = ask_all(assistant, "吉林对专利保险的补助最多几年？")
     assert not answer.text.startswith("有")
+
+
+def _with_scripted_llm(assistant, *responses) -> Assistant:
+    """The same assistant with an LLM generator whose chat model is scripted."""
+    from langchain_core.language_models import FakeListChatModel
+
+    from assistant.generators.extractive import ExtractiveGenerator
+    from assistant.generators.llm import LLMGenerator
+
+    view = copy.copy(assistant)
+    model = FakeListChatModel(responses=list(responses))
+    view._make_generator = lambda snapshot: LLMGenerator(
+        "scripted", model, ExtractiveGenerator(snapshot.gram_df, len(snapshot.clauses)))
+    view._prepared = None
+    return view
+
+
+UNICORN = "日照市对新获得认定的独角兽企业奖励多少?"
+
+
+def test_an_llm_answer_that_passes_the_guard_is_shown_with_its_decisions(assistant):
+    llm = _with_scripted_llm(assistant, "对新获得认定的独角兽企业，日照市给予最高300万元一次性奖励[1]。")
+    answer = llm.ask(UNICORN)
+    assert "最高300万元一次性奖励[1]" in answer.text and answer.citations[0].clause.clause_path == "三、（一）2"
+    assert answer.fields()["guard"] == {"passed": True, "removed_keys": [], "unsupported_numbers": [],
+                                        "regenerated": False, "fallback": False, "error": "", "failures": [],
+                                        "cited_by_code": False}
+    assert answer.record()["guard"]["passed"]
+
+
+def test_an_llm_answer_failing_twice_is_replaced_by_the_extractive_one_with_a_note(assistant):
+    llm = _with_scripted_llm(assistant, "独角兽企业最高奖励500万元[1]。", "独角兽企业最高奖励800万元[1]。")
+    answer = llm.ask(UNICORN)
+    guard = answer.fields()["guard"]
+    assert guard["fallback"] and guard["regenerated"] and "500万" in guard["unsupported_numbers"]
+    assert "500" not in answer.text and "300万元" in answer.text
+    assert any(n.kind == "llm_fallback" for n in answer.notes)
+    assert answer.text.startswith("（大模型生成的回答未通过条款核对")

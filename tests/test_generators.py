@@ -7,8 +7,10 @@ import re
 from types import SimpleNamespace
 
 import pytest
+from langchain_core.language_models import FakeListChatModel
 
-from assistant.generators import GENERATORS, generator_factory
+from assistant.generators import GENERATORS, LLM_GENERATORS, generator_factory
+from assistant.generators.llm import LLMGenerator
 from assistant.retrieval.lexical import bigrams
 from assistant.types import Evidence, Query
 from core.errors import ConfigError
@@ -47,6 +49,10 @@ class TestGeneratorContract:
     """What the chain relies on, for every registered generator."""
 
     def generator(self, name, clauses):
+        extractive = generator_factory(Settings())(snapshot_of(clauses))
+        if name in LLM_GENERATORS:  # the same chain and guard, with a scripted chat model in place of the LLM
+            scripted = FakeListChatModel(responses=["对达到考核基础目标的区县、功能区，市财政给予最高300万元奖励[1]。"])
+            return LLMGenerator(name, scripted, extractive)
         return generator_factory(Settings(generator=name))(snapshot_of(clauses))
 
     def test_every_marker_maps_to_a_source_and_every_quote_is_verbatim(self, name, clauses):

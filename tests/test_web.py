@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from assistant.types import Answer, Part
+from assistant.types import Answer, Part, Query
 from serve.feedback import FeedbackStore
 from serve.web import Page, Session
 from tests.test_presenter import shown
@@ -127,3 +127,28 @@ def test_a_reindex_from_the_admin_view_does_not_hold_up_questions(settings, feed
     answered.set()
     admin.join()
     assert final[1][-1]["content"] == "答复" and outcome[0][0] == "索引已更新"
+
+
+class StreamingAssistant:
+    """Writes its answer through a scripted LLM generator (tokens streamed), then shows the guarded answer."""
+
+    def __init__(self, written: str, shown: str):
+        from langchain_core.language_models import FakeListChatModel
+
+        from assistant.generators.llm import LLMGenerator
+
+        self.llm = LLMGenerator("scripted", FakeListChatModel(responses=[written]), fallback=None)
+        self.shown = shown
+
+    def ask(self, question, conversation=None, region=None):
+        self.llm.answer(Query(question, question), [])  # no clauses: nothing written
+        assert self.llm._write({"question": question, "clauses": ""})  # streams to the page's sink
+        return Answer(question, False, (Part(self.shown),), today=dt.date(2026, 11, 21))
+
+
+def test_an_llm_answer_streams_to_the_page_and_is_then_replaced_by_the_checked_one(settings, feedback):
+    settings = settings.model_copy(update={"generator": "llamacpp"})
+    page = Page(StreamingAssistant("最高奖励500万元[1]。", "最高奖励300万元[1]。"), feedback, settings, stream_delay=0)
+    partials = [step[1][-1]["content"] for step in page.respond("奖励多少?", [], None, "全部地区")]
+    assert any("核对中" in p and "500万元" in p for p in partials)  # what the model wrote, as it came
+    assert "300万元" in partials[-1] and "500万元" not in partials[-1] and "核对中" not in partials[-1]
