@@ -11,6 +11,10 @@ if [ ! -f "$STAMP" ] || ! cmp -s requirements-llm.txt "$STAMP"; then
   export CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON"
   export MAKEFLAGS=-j2 CMAKE_BUILD_PARALLEL_LEVEL=2
   echo "installing requirements-llm.txt (llama-cpp-python compiles from source: 10-25 minutes)…"
-  "$VENV/bin/pip" install --quiet -r requirements-llm.txt -c requirements.txt
+  # The product's pins as constraints (pip takes no extras there: psycopg[binary] → psycopg).
+  constraints=$(mktemp)
+  sed 's/\[[^]]*\]//' requirements.txt > "$constraints"
+  "$VENV/bin/pip" install --quiet -r requirements-llm.txt -c "$constraints"
+  rm -f "$constraints"
   cp requirements-llm.txt "$STAMP"
 fi
