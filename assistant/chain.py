@@ -90,6 +90,7 @@ class Assistant:
         self.vocabulary = vocabulary or default_vocabulary()
         self._alternatives = self.vocabulary.alternatives()
         self._make_generator = generator_factory(settings)  # the settings' generator, made per snapshot
+        self.audience = "owner"  # set per question on the pinned view (see ask)
 
     def refresh(self, wait: bool = False) -> Generator:
         """Pick up a newly published index generation; the generator and the support texts follow it. A question
@@ -160,12 +161,15 @@ class Assistant:
         return supported(score, self.thresholds.min_follow_up_context)
 
     def ask(self, question: str, conversation: Conversation | None = None, region: str | None = None,
-            doc_ids: tuple[str, ...] | None = None, statuses: tuple[str, ...] | None = None) -> Answer:
+            doc_ids: tuple[str, ...] | None = None, statuses: tuple[str, ...] | None = None,
+            audience: str = "owner") -> Answer:
         """Answer one message of a conversation (a new one if none is given), optionally only from the
-        documents of a region, the given documents, or documents of the given statuses."""
+        documents of a region, the given documents, or documents of the given statuses; ``audience`` "helpdesk"
+        asks an LLM generator for a formal reply's wording."""
         stopwatch = Stopwatch()
         conversation = conversation if conversation is not None else Conversation()
         pinned = self.pinned(stopwatch)
+        pinned.audience = audience
         answer = pinned._answer(question, conversation, pinned._doc_filter(region, doc_ids, statuses))
         answer = replace(answer, timings=stopwatch.timings())
         conversation.turns.append(Turn(question, answer.resolved_question or question, answer))
@@ -228,7 +232,8 @@ class Assistant:
         focus = self._without_places(focus)
         asking = asked_text(focus)
         asked = self._search_text(asking) if asking != focus else ""
-        query = Query(resolved, self._search_text(focus), self._without_places(context), cited=cited, asked=asked)
+        query = Query(resolved, self._search_text(focus), self._without_places(context), cited=cited, asked=asked,
+                      audience=self.audience)
         named = tuple(p for p, _ in match.covered) if doc_filter is None and len(match.covered) == 1 else ()
         return self._generate(generator, base, query, groups, match.uncovered, skip, today, named)
 

@@ -42,6 +42,8 @@ class Query:
     # The sentences of the message that ask, in the policies' words, when others only describe the asker
     # ("我们…已经拿了20万，…还有没有奖励可拿?" asks about 奖励).
     asked: str = ""
+    # Who the answer is for: "owner" (the chat) or "helpdesk" (a staff member drafting a formal reply).
+    audience: str = "owner"
 
 
 @dataclass(frozen=True)

@@ -174,7 +174,7 @@ class Page:
         question = printable(question or "")
         if not question.strip():
             return "", sources_panel(None), "请先粘贴企业的问题。"
-        answer = self._ask(question, Conversation(), None)
+        answer = self.assistant.ask(question, Conversation(), audience="helpdesk")
         return helpdesk_draft(answer), sources_panel(answer), ""
 
     def login(self, token: str, session: Session | None, client: str = "unknown"):

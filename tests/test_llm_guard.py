@@ -5,6 +5,7 @@ model (``FakeListChatModel``): regenerate once, then fall back to the extractive
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 import pytest
 from langchain_core.language_models import FakeListChatModel
@@ -187,6 +188,16 @@ def test_the_prompt_holds_the_top_clauses_cut_short_and_the_question(evidence):
     user = messages[-1].content
     assert "[1] 《日照市" in user and "[2]" in user and "[3]" not in user and QUESTION.text in user
     assert len(user) < 400
+
+
+def test_a_helpdesk_draft_asks_for_a_formal_reply_and_is_guarded_like_any_answer(evidence):
+    llm, model = generator(GOOD)
+    helpdesk = replace(QUESTION, audience="helpdesk")
+    messages = llm.messages({"question": QUESTION.text, "clauses": "[1] 条款", "audience": "helpdesk"})
+    assert "政府部门的工作人员" in messages[-1].content and "[1] 条款" in messages[-1].content
+    assert "政府部门的工作人员" not in llm.messages({"question": QUESTION.text, "clauses": "[1] 条款"})[-1].content
+    draft = llm.answer(helpdesk, evidence)
+    assert draft.text == GOOD and draft.guard.passed
 
 
 @pytest.mark.parametrize(

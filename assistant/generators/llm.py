@@ -99,7 +99,8 @@ class LLMGenerator:
             # One worked example: a small model copies the citation format from it far more reliably than from rules.
             HumanMessage(render("llm_example_question")),
             AIMessage(render("llm_example_answer")),
-            HumanMessage(render("llm_answer", clauses=inputs["clauses"], question=inputs["question"])),
+            HumanMessage(render("llm_helpdesk" if inputs.get("audience") == "helpdesk" else "llm_answer",
+                                clauses=inputs["clauses"], question=inputs["question"])),
         ]
         if inputs.get("failure"):
             out += [AIMessage(inputs["previous"]), HumanMessage(render("llm_retry", failure=inputs["failure"]))]
@@ -143,7 +144,8 @@ class LLMGenerator:
             return Draft("", (), ())
         sources = [f"{clause.name} {clause.reference} {clause.text}" for clause in clauses]
         top = evidence[: self.context_clauses]
-        inputs = {"question": query.text, "clauses": self.numbered(clauses, self.excerpts(query, top))}
+        inputs = {"question": query.text, "clauses": self.numbered(clauses, self.excerpts(query, top)),
+                  "audience": query.audience}
         regenerated = False
         try:
             raw = self._write(inputs)
