@@ -27,6 +27,7 @@ _FIGURE = re.compile(_NUMBER + r"\s*(多|余|来)?\s*(亿元|万元|亿|万|元|
 _DURATION = re.compile(rf"(?<![\d{_CHINESE_NUMERAL}])(\d{{1,2}}(?:\.\d+)?|[{_CHINESE_NUMERAL}]{{1,3}})\s*(多)?\s*(年半|年(?![度底初末级])|个月)")
 # An enterprise states how long it has existed with one of these right before the figure.
 _HAS_EXISTED = re.compile(r"(注册|成立|登记|设立|开业|经营|运营|办了|开了|干了|做了)(了)?(才|已|已经|刚|刚刚|刚满|满|不到|未满|没满|不满|还不到|快)?\s*$")
+_AGE_WORDS = re.compile(r"注册|成立|登记|设立|开业|经营|运营")
 _SHORT_OF = ("不到", "未满", "没满", "不满", "快")  # "注册不到两年": less than the figure
 _AT_LEAST = re.compile(r"(不低于|不少于|不小于|达到|满|(?<!不)超过|(?<!不)高于|(?<!不)大于|≥)\s*$")
 _AT_MOST = re.compile(r"(最高不超过|不超过|不高于|不大于|最高|最多|(?<!不)低于|(?<!不)少于|(?<!不)小于|≤)\s*$")
@@ -172,6 +173,8 @@ def compare(question: str, clause_text: str) -> list[Comparison]:
         same = [t for t in limits if t.figure.kind == stated.kind]
         if "÷" in stated.text:  # a share of head counts is limited where the clause speaks of people
             same = [t for t in same if _PEOPLE.search(t.context)]
+        if stated.kind == "years":  # an enterprise's age against a minimum age, not against 最多补3年
+            same = [t for t in same if _AGE_WORDS.search(t.context)]
         if not same:
             continue
         # The limit on what the question is about: the one whose wording shares most with the question.

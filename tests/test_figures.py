@@ -130,3 +130,7 @@ def test_a_length_of_time_the_enterprise_does_not_state_about_itself_is_not_comp
 def test_a_phone_number_asked_for_is_a_run_of_digits():
     assert unanswered_quantity("线下业务的联系电话是多少？", "业务咨询请拨打022-25201234。") is None
     assert unanswered_quantity("线下业务的联系电话是多少？", "请通过网上渠道办理业务。") is not None
+
+
+def test_an_enterprises_age_is_not_compared_with_how_many_years_a_subsidy_lasts():
+    assert compare("我们成立3年了，专利保险费能补几年？", "对专利保险费给予补助,最多可获得3年,每年最高不超过10万元") == []
