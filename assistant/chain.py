@@ -344,7 +344,8 @@ class Assistant:
                 extra = _distinct([e for own in more for e in own if e.clause.clause_id not in known])
                 merged = merged + [replace(e, rank=len(merged) + i) for i, e in enumerate(extra, 1)]
                 drafts = _labelled([first, *(draft for _, draft in others)])
-        if not missing and asks_whether_exists(base["question"]) and all(_provides(d) for _, d in drafts):
+        says_yes = drafts[0][1].text.lstrip().startswith(("有", "是", "可以"))  # an LLM may have said it already
+        if not missing and not says_yes and asks_whether_exists(base["question"]) and all(_provides(d) for _, d in drafts):
             # "有没有…补贴?" answered by clauses that provide it: yes, then the clauses.
             lead = render("answer_yes_exists_several" if len(drafts) > 1 else "answer_yes_exists")
             drafts = [("", Draft(lead, (), ())), *drafts]
