@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
+from assistant.numbers import CHINESE_NUMERALS, chinese_number
 from assistant.retrieval.lexical import bigrams, normalize, words
 
 # Units a figure can carry, and the kind of quantity each measures.
@@ -20,14 +21,15 @@ _UNIT_KIND = {
 }
 _SCALE = {"亿元": 1e8, "亿": 1e8, "万元": 1e4, "万": 1e4, "元": 1.0}
 # Arabic or Chinese numerals (八百多万, 两千万, 一年半).
-_CHINESE_NUMERAL = "零〇一二两三四五六七八九十百千"
-_NUMBER = rf"(\d+(?:\.\d+)?|[{_CHINESE_NUMERAL}]+)"
+_NUMBER = rf"(\d+(?:\.\d+)?|[{CHINESE_NUMERALS}]+)"
 _FIGURE = re.compile(_NUMBER + r"\s*(多|余|来)?\s*(亿元|万元|亿|万|元|%|个人|人|名)")
 # A length of time in years ("注册满两年", "一年半", "18个月"); a four-digit number before 年 is a year, not one.
-_DURATION = re.compile(rf"(?<![\d{_CHINESE_NUMERAL}])(\d{{1,2}}(?:\.\d+)?|[{_CHINESE_NUMERAL}]{{1,3}})\s*(多)?\s*(年半|年(?![度底初末级])|个月)")
+_DURATION = re.compile(rf"(?<![\d{CHINESE_NUMERALS}])(\d{{1,2}}(?:\.\d+)?|[{CHINESE_NUMERALS}]{{1,3}})\s*(多)?\s*(年半|年(?![度底初末级])|个月)")
 # An enterprise states how long it has existed with one of these right before the figure.
-_HAS_EXISTED = re.compile(r"(注册|成立|登记|设立|开业|经营|运营|办了|开了|干了|做了)(了)?(才|已|已经|刚|刚刚|刚满|满|不到|未满|没满|不满|还不到|快)?\s*$")
-_AGE_WORDS = re.compile(r"注册|成立|登记|设立|开业|经营|运营")
+# Words that say how long an enterprise has existed; a clause's minimum age stands after one of them too.
+_AGE = "注册|成立|登记|设立|开业|经营|运营"
+_HAS_EXISTED = re.compile(rf"({_AGE}|办了|开了|干了|做了)(了)?(才|已|已经|刚|刚刚|刚满|满|不到|未满|没满|不满|还不到|快)?\s*$")
+_AGE_WORDS = re.compile(_AGE)
 _SHORT_OF = ("不到", "未满", "没满", "不满", "快")  # "注册不到两年": less than the figure
 _AT_LEAST = re.compile(r"(不低于|不少于|不小于|达到|满|(?<!不)超过|(?<!不)高于|(?<!不)大于|≥)\s*$")
 _AT_MOST = re.compile(r"(最高不超过|不超过|不高于|不大于|最高|最多|(?<!不)低于|(?<!不)少于|(?<!不)小于|≤)\s*$")
@@ -60,19 +62,9 @@ class Threshold:
     context: str = ""
 
 
-def number_value(number: str) -> float | None:
+def number_value(number: str) -> float:
     """An Arabic or Chinese numeral's value: "3.5" → 3.5, "八百" → 800, "两千五百" → 2500, "十二" → 12."""
-    if number[0].isdigit():
-        return float(number)
-    digits = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-    total, digit = 0, None
-    for char in number:
-        if char in digits:
-            digit = digits[char]
-        else:  # 十 百 千
-            total += (1 if digit is None else digit) * {"十": 10, "百": 100, "千": 1000}[char]
-            digit = None
-    return float(total + (digit or 0))
+    return float(number) if number[0].isdigit() else float(chinese_number(number) or 0)
 
 
 def _figure_matches(text: str) -> list[tuple[re.Match, Figure]]:

@@ -12,7 +12,8 @@ from decimal import Decimal, InvalidOperation
 _DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _SMALL_UNITS = {"十": 10, "百": 100, "千": 1000}
 _MULTIPLIERS = {"万": Decimal(10_000), "亿": Decimal(100_000_000), "千": Decimal(1000)}
-_CN = "零〇一二两三四五六七八九十百千"
+CHINESE_NUMERALS = "零〇一二两三四五六七八九十百千"  # the characters a Chinese number is written with
+_CN = CHINESE_NUMERALS
 
 # An Arabic number (thousands separators, decimals), full-width digits already folded by ``_fold``.
 _ARABIC = re.compile(r"(?<![\d.])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?")
