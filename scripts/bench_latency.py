@@ -17,13 +17,8 @@ from assistant.conversation import Conversation
 from assistant.retrieval.knowledge import BM25_ONLY
 from core.settings import Settings
 from evaluation.runner import load_cases
+from evaluation.stats import percentile
 from serve.factory import make_assistant
-
-
-def percentile(values: list[float], share: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))]
 
 
 def main() -> int:

@@ -23,6 +23,7 @@ from langchain_core.callbacks import BaseCallbackHandler
 
 from assistant.conversation import Conversation
 from core.settings import load_settings
+from evaluation.stats import percentile
 from serve.factory import make_assistant
 
 
@@ -42,11 +43,6 @@ class CallTimer(BaseCallbackHandler):
 
     def on_llm_end(self, *args, **kwargs):
         self.calls[-1]["end"] = time.perf_counter()
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 def main() -> int:

@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from evaluation.runner import load_cases  # noqa: E402
+from evaluation.stats import percentile  # noqa: E402
 
 STATUS_FOLLOW_UP = "这个文件现在还有效吗？"
 
@@ -47,7 +48,7 @@ class Level:
         ordered = sorted(self.latencies)
 
         def pct(p: float) -> float:
-            return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] * 1000 if ordered else 0.0
+            return percentile(ordered, p / 100) * 1000
 
         return {"N": self.concurrency, "conversations": self.conversations, "requests": len(self.latencies),
                 "seconds": round(self.seconds, 1), "throughput_rps": round(len(self.latencies) / self.seconds, 1)

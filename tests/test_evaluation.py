@@ -10,6 +10,7 @@ from assistant.chain import Assistant
 from assistant.retrieval.knowledge import KnowledgeBase
 from evaluation.report import write_report
 from evaluation.runner import Case, evaluate, judge, load_cases, score
+from evaluation.stats import percentile
 from index.build import build
 
 GOOD = {"id": "t1", "turns": ["吉林新认定的省级科技企业孵化器补贴多少?"], "answerable": True,
@@ -88,3 +89,11 @@ def test_runner_on_a_tiny_set_writes_results_in_order_and_a_report(settings, fak
     write_report(run, report, "tiny")
     page = report.read_text(encoding="utf-8")
     assert page.count("<img") == 4 and "line 2: bad JSON" in page
+
+
+@pytest.mark.parametrize(
+    ("values", "share", "expected"),
+    [(list(range(1, 21)), 0.95, 19), (list(range(1, 21)), 0.99, 20), ([4, 1, 3, 2], 0.5, 2), ([7], 0.95, 7), ([], 0.95, 0.0)],
+)
+def test_benchmarks_take_nearest_rank_percentiles(values, share, expected):
+    assert percentile(values, share) == expected
