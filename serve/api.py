@@ -15,7 +15,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from core.errors import PolicyQAError, ServiceUnavailableError
+from core.errors import LLMUnavailableError, PolicyQAError, ServiceUnavailableError
 from core.prompts import render
 from index.documents import doc_ids_for
 from index.loaders import corpus_files
@@ -133,6 +133,10 @@ def build_api(service: Service, settings) -> FastAPI:
             return service.ask(question, **options)
         except UnknownGenerator as exc:
             raise ApiError(400, "unknown_generator", str(exc)) from None
+        except LLMUnavailableError as exc:
+            if options.get("generator") not in (None, settings.generator):  # asked for one this service has not set up
+                raise ApiError(400, "generator_unavailable", str(exc)) from None
+            raise ServiceUnavailableError(str(exc)) from exc  # the service's own generator is not set up
         except ServiceUnavailableError:
             raise
         except PolicyQAError as exc:  # e.g. no index yet

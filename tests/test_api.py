@@ -75,6 +75,11 @@ def test_an_unknown_generator_is_a_400_naming_the_known_ones(client):
     assert client.post("/api/ask", json={"question": JILIN, "generator": "extractive"}).status_code == 200
 
 
+def test_a_generator_this_service_has_not_set_up_is_a_400_saying_what_it_needs(client):
+    reply = client.post("/api/ask", json={"question": JILIN, "generator": "openai"})  # no POLICYQA_LLM_BASE_URL
+    assert reply.status_code == 400 and "POLICYQA_LLM_BASE_URL" in reply.json()["message"]
+
+
 @pytest.mark.parametrize("body", [b"{bad json", b"[]", b'{"question": 5}', b'{"q": "x"}', "问题".encode()])
 def test_malformed_json_gets_a_4xx_with_a_message(client, body):
     reply = client.post("/api/ask", content=body, headers={"content-type": "application/json"})
