@@ -44,6 +44,7 @@ _CONTENT = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 _PERIOD_WORDS = re.compile(
     r"(有效期限|有效期|执行期限|实施期限|执行期|实施期|执行时间|实施时间|截止时间|截止日期|期限)(?=是|为|有多|多长|多少|几|怎样|怎么|如何|到哪)"
 )
+MAX_STATUS_DOCUMENTS = 3  # "重庆的政策还有效吗?" names each of a few documents; beyond that, the best match
 _ASKS_DETAIL = re.compile(r"具体|详细|详情|还有(哪些|什么|啥)|其他|其它|别的|都有")
 _REFERS_BACK = re.compile(r"这个|这份|这项|这条|该(文件|政策|方案|意见|计划|办法)|此(文件|政策)|它|上面|刚才|前面")
 
@@ -255,6 +256,9 @@ class Assistant:
             return self._refuse(base, "no_support")
         docs = [self.kb.docs_by_id[d] for d in doc_ids] if doc_ids else [evidence[0].clause.doc]
         named = [d for d in docs if _title_share(d.title, question) >= 0.5]  # the question names a document
+        if not named and len(docs) > MAX_STATUS_DOCUMENTS:
+            # A place with many notices: the one the question's words find, not a list of every notice there.
+            docs = [evidence[0].clause.doc]
         docs = named or docs
         drafts = []
         for doc in docs:

@@ -40,9 +40,24 @@ def dates(doc: PolicyDoc) -> str:
     return "，".join(parts) + "。" if parts else render("date_unknown")
 
 
+# A status question is about a document ("日照的行动方案还有效吗?", "这个还管用吗?") or about nothing else it names
+# ("现在还有效吗?"). "健康申报证明有效期至什么时候?" asks about a certificate: a clause answers it.
+_A_DOCUMENT = re.compile(
+    r"政策|文件|通知|方案|办法|意见|措施|规定|计划|条例|细则|公告|通告|决定|指引|指南|规划|法规|法律"
+    r"|这个|这份|这项|这条|该|此|它|上面|刚才|前面"
+)
+_FILLER = re.compile(r"现在|目前|请问|你好|吗|呢|吧|了|的|么|那|啊")
+_MAX_OTHER_CHARACTERS = 6  # a place or a short topic ("吉林的", "专精特新") is not another subject
+
+
 def asks_status(question: str) -> bool:
     """Whether the question is about a policy's validity rather than its content."""
-    return bool(_ASKS_STATUS.search(question))
+    if not _ASKS_STATUS.search(question):
+        return False
+    if _A_DOCUMENT.search(question):
+        return True
+    rest = _FILLER.sub("", _ASKS_STATUS.sub("", question))
+    return len(re.findall(r"[\u4e00-\u9fff]", rest)) <= _MAX_OTHER_CHARACTERS
 
 
 def explain(doc: PolicyDoc, today: dt.date) -> str:

@@ -22,7 +22,11 @@ _TITLE_IN_NOTICE = (
     re.compile(r"起草了《(.+?)》"),
     re.compile(r"^(?:.{2,30})印发(.{6,80}?)的通知$"),
 )
-_TITLE_ENDINGS = re.compile(r"(意见|通知|方案|办法|计划|决定|规定|条例|细则|措施|规划|法|（征求意见稿）)$")
+_TITLE_ENDINGS = re.compile(r"(意见|通知|方案|办法|计划|决定|规定|条例|细则|措施|规划|法|公告|通告|指南|（征求意见稿）)$")
+# A numbered heading of the body ("二、制定干预方案", "（一）…", "1.…", "第三条") is never the document's title.
+_HEADING = re.compile(r"^\s*(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[)）]|\d+[、.．]|第[一二三四五六七八九十百\d]+[章节条])")
+# Pieces of a run-in first line that are no title: a dateline, a time, a byline.
+_NOT_TITLE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}:\d{2}|来源|编辑|记者|日电")
 _ORG = re.compile(r"^.{2,30}?(人民代表大会常务委员会|人民政府办公厅|人民政府办公室|人民政府|办公厅|办公室|委员会|国务院|厅|局)$")
 _CN_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 _ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
@@ -31,6 +35,12 @@ _LAW_ENACTED = re.compile(
     r"^(\d{4}年\d{1,2}月\d{1,2}日)\s*(.{2,40}?(?:人民代表大会常务委员会|人民代表大会|国务院))"
 )
 NATIONAL_ISSUERS = ("国务院", "全国人民代表大会", "中共中央", "中华人民共和国")
+# A central ministry or commission opening the issuer or the title ("财政部 税务总局…", "国家卫生健康委建立…"):
+# national, unless a place follows it at once ("国家税务总局湖南省税务局").
+_CENTRAL_BODY = re.compile(
+    r"^(?:国家[\u4e00-\u9fff]{1,8}?(?:委员会|委|总局|局|署)|[\u4e00-\u9fff]{2,10}?部|海关总署|审计署|税务总局|"
+    r"市场监管总局|中国人民银行|人民银行|银保监会|证监会|国资委)(?=[、，\s和]|关于|印发|发布|建立|$)"
+)
 
 
 @dataclass(frozen=True)
@@ -75,7 +85,8 @@ def _title(lines: list[str], header: dict[str, str]) -> str | None:
         for end in range(start + 1, min(start + 5, len(lines) + 1)):
             parts = lines[start:end]
             candidate = "".join(parts)
-            if len(candidate) > 80 or any(mark in part for part in parts for mark in "，。：:"):
+            if len(candidate) > 80 or any(mark in part for part in parts for mark in "，。：:") \
+                    or any(_HEADING.match(part) for part in parts):
                 break
             if _TITLE_ENDINGS.search(to_simplified(candidate)):
                 return candidate
@@ -83,8 +94,26 @@ def _title(lines: list[str], header: dict[str, str]) -> str | None:
         return None
     if len(lines[0]) <= 80:
         return lines[0]
-    head = lines[0].split(" ")[0]  # a page that lost its breaks: the title runs into the body after a space
-    return head if 6 <= len(head) <= 80 else None
+    return _run_in_title(lines[0].split(" "))
+
+
+def _run_in_title(pieces: list[str]) -> str | None:
+    """The title of a page that lost its breaks, where the title runs into the body after a space: the first
+    piece; when that is too short to be a title (an issuer "财政部", a kicker "集结湖北！"), the next piece that
+    ends like a title ("…的公告"), else the next headline-like one, before the body's sentences start."""
+    if 6 <= len(pieces[0]) <= 80:
+        return pieces[0]
+    for piece in pieces[:8]:
+        if any(mark in piece for mark in "，。"):
+            break
+        if 4 <= len(piece) <= 80 and _TITLE_ENDINGS.search(to_simplified(piece)):
+            return piece
+    for piece in pieces[1:6]:
+        if "。" in piece or piece.endswith(("：", ":")):  # the body has started (a sentence, a salutation)
+            break
+        if 6 <= len(piece) <= 80 and not _NOT_TITLE.search(piece) and not _HEADING.match(piece):
+            return piece
+    return None
 
 
 def _signature(lines: list[str]) -> tuple[str | None, dt.date | None]:
@@ -120,6 +149,10 @@ def _doc_number(lines: list[str], header: dict[str, str]) -> str | None:
 def _region(issuer: str | None, title: str | None, gazetteer: Gazetteer) -> tuple[str | None, str | None, str | None]:
     text = f"{issuer or ''} {title or ''}"
     if any(name in to_simplified(text) for name in NATIONAL_ISSUERS) and not gazetteer.find(issuer or ""):
+        return None, None, "national"
+    opening = to_simplified(issuer or title or "")
+    body = _CENTRAL_BODY.match(opening)
+    if body and not gazetteer.find(body.group(0)):
         return None, None, "national"
     places = gazetteer.find(issuer or "") or gazetteer.find(title or "")
     if not places:

@@ -124,3 +124,30 @@ def test_law_metadata_from_extra_corpus():
     assert law.issued_date == dt.date(2017, 9, 1)
     beijing = doc("beijing_sme_promotion_regulation_2020.txt", folder=TEST_DATA)
     assert beijing.province == "北京市" and beijing.level == "provincial"
+
+
+def _title_of(text: str) -> str | None:
+    from index.clean import Cleaned
+    from index.metadata import extract
+
+    return extract(Cleaned(text=text, removed=[]), default_gazetteer()).title
+
+
+_BODY = ("各县（区）卫生健康委、开发区（新区）社发局、市直市管相关医疗卫生机构：为做好新型冠状病毒感染的肺炎相关人员的"
+         "心理疏导工作，贯彻落实有关指导原则，有序开展紧急心理危机干预和心理疏导工作，现将有关要求通知如下：")
+
+
+@pytest.mark.parametrize("first_line, title", [
+    # a page that lost its breaks: the title runs into the body, and a later numbered heading ends like a title
+    (f"关于开展心理危机干预的通知 {_BODY}", "关于开展心理危机干预的通知"),
+    # the issuers come first, each a piece too short to be a title
+    (f"财政部 税务总局 关于支持疫情防控有关税收政策的公告 财政部 税务总局公告2020年第8号 {_BODY}",
+     "关于支持疫情防控有关税收政策的公告"),
+    # a news page: a kicker, then the headline, then the dateline
+    (f"集结湖北！ 国家卫生健康委建立省际对口支援工作机制 新华社北京2月17日电 {_BODY}", "国家卫生健康委建立省际对口支援工作机制"),
+    # nothing before the body is a headline: no title rather than a dateline
+    (f"重庆 重庆日报2020-02-21 07:39:15 复工复产，交通先行。{_BODY}", None),
+])
+def test_a_numbered_heading_is_never_the_title_of_a_page_that_lost_its_breaks(first_line, title):
+    text = f"{first_line}\n一、基本原则\n（一）将心理危机干预纳入整体部署。\n二、制定干预方案\n（一）目的"
+    assert _title_of(text) == title

@@ -143,3 +143,21 @@ def test_this_document_means_the_one_the_previous_answer_cited(assistant):
 )
 def test_which_questions_ask_whether_a_policy_provides_something(question, expected):
     assert asks_whether_exists(question) is expected
+
+
+def test_a_status_question_about_a_place_with_many_notices_answers_for_the_one_its_words_find(tmp_path):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    # Notices whose region is unknown cover every place, 吉林 too: 吉林 now has five documents.
+    for n, topic in enumerate(("春耕备耕", "道路运输", "医疗废物", "快递收派")):
+        (corpus / f"9{n}_notice.txt").write_text(
+            f"关于做好{topic}工作的通知\n各有关单位：\n一、做好{topic}相关工作，保障有序开展。\n二、加强组织领导。\n", encoding="utf-8")
+    settings = Settings(corpus_dir=corpus, data_dir=tmp_path / "data", today=TODAY)
+    build(settings, HashingEmbedder(), progress=False)
+    several = Assistant(KnowledgeBase.open(settings, HashingEmbedder()), settings)
+    (answer,) = ask(several, "吉林的专精特新高质量发展梯度培育工程意见还有效吗?")
+    assert not answer.refused
+    assert [c.clause.doc.province for c in answer.citations] == ["吉林省"]
+    # A question about what a notice governs, not about the notice, goes to its clauses, not to its status.
+    (answer,) = ask(several, "吉林的专利保险费补助有效期至什么时候?")
+    assert answer.reason != "status" and "该文件" not in answer.text

@@ -77,3 +77,14 @@ def test_a_question_embeds_its_query_text_once(settings, fake_embedder):
     kb.forget_query_vectors()
     kb.search("专利保险费补助", 5)
     assert fake_embedder.calls == before + 2
+
+
+def test_a_notice_published_twice_takes_one_place_in_the_ranking(settings, corpus_dir, fake_embedder):
+    jilin = next(corpus_dir.glob("004_*"))
+    (corpus_dir / "005_the_same_notice_again.txt").write_text(jilin.read_text(encoding="utf-8"), encoding="utf-8")
+    build(settings, fake_embedder, progress=False)
+    knowledge = KnowledgeBase.open(settings, fake_embedder)
+    question = "专利保险费给予补助最多可获得3年"
+    texts = [(e.clause.doc.title, e.clause.text) for e in knowledge.search(question, 8)]
+    assert len(texts) == 8 and len(set(texts)) == 8
+    assert "专利保险费" in texts[0][1]

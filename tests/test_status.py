@@ -28,6 +28,10 @@ from tests.test_metadata import doc
         ("我们对示范企业那条有意见，现在还能提吗？截止到哪天？", True),
         ("专精特新企业申报要满足什么条件?", False),
         ("首台套保险能补到多少?", False),
+        # The validity of something the policy is about, not of the policy: a clause answers it.
+        ("四川省关于免费健康申报证明有效期至什么时候？", False),
+        ("专精特新企业的认定有效期是几年?", False),
+        ("吉林的还有效吗?", True),
     ],
 )
 def test_asks_status(question, expected):

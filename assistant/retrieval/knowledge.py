@@ -236,5 +236,22 @@ class KnowledgeBase:
         fused = weighted_sum({name: {c: normalised[name].get(c, 0.0) for c in candidates} for name in systems}, config.weights)
         return [
             Evidence(self.by_id[cid], score, rank, {name: raw[name].get(cid, 0.0) for name in systems})
-            for rank, (cid, score) in enumerate(ranked(fused, k), 1)
+            for rank, (cid, score) in enumerate(self._distinct(ranked(fused), k), 1)
         ]
+
+    def _distinct(self, order: list[tuple[str, float]], k: int) -> list[tuple[str, float]]:
+        """The first ``k`` of a ranking without repeats: a clause of a document that is an exact copy of the
+        document of one ranked above it (the same notice stored twice) tells the reader nothing more and takes a
+        place. A copy that differs at all (a reprint with another paragraph, another script) is kept."""
+        seen: set[tuple[str, str]] = set()
+        kept: list[tuple[str, float]] = []
+        for cid, score in order:
+            clause = self.by_id[cid]
+            key = (clause.doc.text, clause.text)
+            if key in seen:
+                continue
+            seen.add(key)
+            kept.append((cid, score))
+            if len(kept) == k:
+                break
+        return kept
