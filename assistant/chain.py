@@ -66,7 +66,9 @@ class Thresholds:
     # A question naming no place is also answered from other documents among the best-ranked this deep whose
     # own best clauses support an answer; at most this many more documents.
     other_document_depth: int = 12
-    max_other_documents: int = 2
+    max_other_documents: int = 3
+    # The support another document's part needs: the first part has already shown what the question is about.
+    min_support_other_document: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -400,12 +402,12 @@ class Assistant:
             if len(parts) >= self.thresholds.max_other_documents:
                 break
             own = self.kb.search(searched, 4, doc_ids=(doc_id,))
-            if not own or not supported(self.support(query.text, own, skip), self.thresholds.min_support):
+            needed = self.thresholds.min_support_other_document
+            if not own or not supported(self.support(query.text, own, skip), needed):
                 continue
             draft = generator.answer(query, own)
             # The part must rest on a clause that itself supports it, not only on the document's best ones.
-            if draft.sources and supported(self._clause_support(query.text, list(draft.sources), skip),
-                                           self.thresholds.min_support):
+            if draft.sources and supported(self._clause_support(query.text, list(draft.sources), skip), needed):
                 parts.append(("", draft))
                 used.append(own)
         return parts, used
