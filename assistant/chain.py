@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 
 from assistant.checks import check_citations
 from assistant.conversation import Conversation, Turn, resolve
-from assistant.figures import compare, missing_figure, unanswered_quantity
+from assistant.figures import unanswered_quantity, with_figures
 from assistant.generators import Generator, generator_factory
 from assistant.guard import screen
 from assistant.retrieval.knowledge import KnowledgeBase
@@ -332,9 +332,9 @@ class Assistant:
             drafts, merged = self._about_the_place(generator, query, named, skip, merged, searched)
         if not drafts:
             return self._refuse(base, "no_support", merged, guard=GuardReport.merged(guards))
-        if len(drafts) == 1 and not drafts[0][0] and unanswered_quantity(base["question"], _quoted(drafts[0][1])):
+        if len(drafts) == 1 and not drafts[0][0] and unanswered_quantity(base["question"], drafts[0][1].quoted):
             return self._refuse(base, "no_support", merged)  # "多少价格扣除?" answered by a clause not about it
-        drafts = [(label, _with_figures(query.original, draft)) for label, draft in drafts]
+        drafts = [(label, with_figures(query.original, draft)) for label, draft in drafts]
         if len(groups) == 1 and groups[0] == (None, None) and not query.context:
             first = drafts[0][1]
             others, more = self._other_documents(generator, query, merged, skip, {c.doc.doc_id for c in first.sources})
@@ -454,22 +454,6 @@ def _strip_places(text: str, places: list[Place]) -> str:
     return text
 
 
-def _quoted(draft: Draft) -> str:
-    """Every sentence a draft quotes."""
-    return " ".join(s for sentences in draft.sentences for s in sentences)
-
-
-def _with_figures(question: str, draft: Draft) -> Draft:
-    """A draft that also says how the enterprise's own figures compare with the cited clause's thresholds
-    (computed, never guessed), or that the clause states no amount when one is asked for."""
-    clause = draft.sources[0]
-    said = [f"{c.sentence()}[1]。" for c in compare(question, clause.text)]
-    missing = missing_figure(question, " ".join(s for sentences in draft.sentences for s in sentences))
-    if missing:
-        said.append(render(f"no_figure_{missing}"))
-    return replace(draft, text=draft.text + "".join(said)) if said else draft
-
-
 def _cited_first(evidence: list[Evidence], cited: tuple[str, ...]) -> list[Evidence]:
     """The ranking with the clauses a previous answer cited moved to the top (when retrieved at all)."""
     order = {clause_id: i for i, clause_id in enumerate(cited)}
@@ -490,7 +474,7 @@ def asks_whether_exists(question: str) -> bool:
 
 def _provides(draft: Draft) -> bool:
     """Whether the sentences a draft quotes provide something, so that "有" is what they say."""
-    return bool(_PROVIDES.search(to_simplified(_quoted(draft))))
+    return bool(_PROVIDES.search(to_simplified(draft.quoted)))
 
 
 def _distinct(evidence: list[Evidence]) -> list[Evidence]:
