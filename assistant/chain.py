@@ -34,6 +34,8 @@ from assistant.types import (
     in_script,
 )
 from assistant.vocabulary import TypoRepair, Vocabulary, default_vocabulary
+from assistant.yesno import asks_whether_exists as asks_whether_exists  # re-exported: tests import it from here
+from assistant.yesno import with_yes_lead
 from core.prompts import REFUSAL, render
 from core.textnorm import has_cjk, is_traditional, to_simplified
 from index.gazetteer import Place
@@ -344,11 +346,8 @@ class Assistant:
                 extra = _distinct([e for own in more for e in own if e.clause.clause_id not in known])
                 merged = merged + [replace(e, rank=len(merged) + i) for i, e in enumerate(extra, 1)]
                 drafts = _labelled([first, *(draft for _, draft in others)])
-        says_yes = drafts[0][1].text.lstrip().startswith(("有", "是", "可以"))  # an LLM may have said it already
-        if not missing and not says_yes and asks_whether_exists(base["question"]) and all(_provides(d) for _, d in drafts):
-            # "有没有…补贴?" answered by clauses that provide it: yes, then the clauses.
-            lead = render("answer_yes_exists_several" if len(drafts) > 1 else "answer_yes_exists")
-            drafts = [("", Draft(lead, (), ())), *drafts]
+        if not missing:  # a place without a basis is no "有"
+            drafts = with_yes_lead(base["question"], drafts)
         return self._compose(base, drafts, merged, uncovered, today, no_basis=missing)
 
     def _continuing(self, query: Query, evidence: list[Evidence], skip: set[str], place) -> list[Evidence]:
@@ -460,21 +459,6 @@ def _cited_first(evidence: list[Evidence], cited: tuple[str, ...]) -> list[Evide
     first = sorted((e for e in evidence if e.clause.clause_id in order), key=lambda e: order[e.clause.clause_id])
     rest = [e for e in evidence if e.clause.clause_id not in cited]
     return [replace(e, rank=i) for i, e in enumerate(first + rest, 1)]
-
-
-_ASKS_WHETHER_EXISTS = re.compile(r"有没有|有无|是否有|有没|(?<![没还])有[^，,。？?]{1,20}(吗|么|嘛)[？?]?$")
-# Words with which a clause provides something (a subsidy, a service, a platform).
-_PROVIDES = re.compile(r"给予|提供|支持|鼓励|补贴|补助|奖励|奖补|贴息|设立|建立|建设|开展|组织|实施|纳入|开放|免收|减免")
-
-
-def asks_whether_exists(question: str) -> bool:
-    """Whether a question asks if a policy provides something ("有没有补贴?", "省里有扶持吗?")."""
-    return bool(_ASKS_WHETHER_EXISTS.search(to_simplified(question).strip()))
-
-
-def _provides(draft: Draft) -> bool:
-    """Whether the sentences a draft quotes provide something, so that "有" is what they say."""
-    return bool(_PROVIDES.search(to_simplified(draft.quoted)))
 
 
 def _distinct(evidence: list[Evidence]) -> list[Evidence]:
