@@ -18,7 +18,7 @@ from assistant.retrieval.knowledge import KnowledgeBase
 from assistant.retrieval.lexical import bigrams, normalize
 from assistant.retrieval.snapshot import Snapshot
 from assistant.status import asks_date, asks_status, dates, explain, note, title_clause
-from assistant.support import asked_text, split_terms, support_score, supported
+from assistant.support import Thresholds, asked_text, split_terms, support_score, supported
 from assistant.timing import Stopwatch, TimedGenerator
 from assistant.types import (
     REPHRASE_REASONS,
@@ -48,26 +48,6 @@ _PERIOD_WORDS = re.compile(
 )
 _ASKS_DETAIL = re.compile(r"具体|详细|详情|还有(哪些|什么|啥)|其他|其它|别的|都有")
 _REFERS_BACK = re.compile(r"这个|这份|这项|这条|该(文件|政策|方案|意见|计划|办法)|此(文件|政策)|它|上面|刚才|前面")
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """Cut-offs below which the knowledge base is judged not to support an answer (calibrated on the sets in
-    qa/ with scripts/calibrate_refusal.py)."""
-
-    min_support: float = 0.62
-    # When lexical and dense retrieval both rank the same clause first, less of the question's wording needs
-    # to be found in it: two independent views agree on what it is about.
-    min_support_agreed: float = 0.42
-    # A follow-up's answer must still be about what was asked before ("国家级的呢?" after a question on
-    # provincial incubators is not answered with a clause on national technology centres).
-    min_follow_up_context: float = 0.7
-    # A follow-up is answered from the clause just cited when this share of its own words is found there.
-    min_follow_up_words: float = 0.45
-    # A question naming no place is also answered from other documents among the best-ranked this deep whose
-    # own best clauses support an answer; at most this many more documents.
-    other_document_depth: int = 12
-    max_other_documents: int = 2
 
 
 @dataclass(frozen=True)
@@ -143,16 +123,6 @@ class Assistant:
         terms, optional = split_terms(text, skip, self.vocabulary)
         passages = [self._normalised_text(clause) for clause in clauses]
         return support_score(terms, passages, self._normalised, self._alternatives, optional if background else ())
-
-    def _threshold(self, evidence: list[Evidence]) -> float:
-        """The support an answer needs: less when lexical and dense retrieval agree on the best clause."""
-        if evidence and all(
-            evidence[0].scores.get(system, 0.0) > 0
-            and evidence[0].scores.get(system, 0.0) >= max(e.scores.get(system, 0.0) for e in evidence)
-            for system in ("bm25", "dense")
-        ):
-            return self.thresholds.min_support_agreed
-        return self.thresholds.min_support
 
     def _follows(self, context: str, draft: Draft, skip: set[str], cited: tuple[str, ...] = ()) -> bool:
         """Whether the clause a follow-up's answer cites is about the question it follows: one the previous
@@ -315,7 +285,7 @@ class Assistant:
                 evidence = _cited_first(evidence, query.cited)
             evidence_lists.append(evidence)
             draft = None
-            if supported(self.support(text, evidence, skip), self._threshold(evidence)):
+            if supported(self.support(text, evidence, skip), self.thresholds.support_needed(evidence)):
                 continuing = self._continuing(query, evidence, skip, place)
                 # "具体…?" about the clause just quoted in part: the whole clause.
                 whole = continuing is not evidence and bool(_ASKS_DETAIL.search(query.original))
@@ -368,7 +338,7 @@ class Assistant:
         names = {n for p in places for n in (p.name, p.short) if len(n) >= 2}
         wide = self.kb.search(self._search_text(query.text), self.settings.top_k)
         about = [e for e in wide if e.clause.doc.doc_id not in searched and any(n in e.clause.doc.text for n in names)]
-        if not about or not supported(self.support(query.text, about, skip), self._threshold(about)):
+        if not about or not supported(self.support(query.text, about, skip), self.thresholds.support_needed(about)):
             return [], evidence
         draft = generator.answer(query, about)
         if not draft.sources:

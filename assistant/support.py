@@ -1,5 +1,6 @@
 """Whether the knowledge base supports an answer: how much of what the question asks the best retrieved clauses
-speak to. Pure functions of the question's terms and the texts, so the cut-off is testable by tables.
+speak to. Pure functions of the question's terms and the texts, so the cut-off is testable by tables; the
+cut-offs themselves (``Thresholds``), calibrated on the Q&A sets.
 
 People describe themselves before they ask ("我们是吉林一家会计师事务所，…省里对服务费用有补助吗?"): words of a
 sentence that only says who the asker is weigh less than the words of the sentence that asks. Everyday words
@@ -12,8 +13,10 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 
 from assistant.retrieval.lexical import FRAMING_WORDS, bigrams, content_terms, normalize, subwords
+from assistant.types import Evidence
 from core.textnorm import has_cjk
 
 _YEAR = re.compile(r"\d{4}年?")
@@ -139,3 +142,33 @@ def windows(passage: str, size: int = 2) -> list[str]:
 def supported(score: float, threshold: float) -> bool:
     """The cut-off: an answer is given only when the support reaches the calibrated threshold."""
     return score >= threshold
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Cut-offs below which the knowledge base is judged not to support an answer (calibrated on the sets in
+    qa/ with scripts/calibrate_refusal.py)."""
+
+    min_support: float = 0.62
+    # When lexical and dense retrieval both rank the same clause first, less of the question's wording needs
+    # to be found in it: two independent views agree on what it is about.
+    min_support_agreed: float = 0.42
+    # A follow-up's answer must still be about what was asked before ("国家级的呢?" after a question on
+    # provincial incubators is not answered with a clause on national technology centres).
+    min_follow_up_context: float = 0.7
+    # A follow-up is answered from the clause just cited when this share of its own words is found there.
+    min_follow_up_words: float = 0.45
+    # A question naming no place is also answered from other documents among the best-ranked this deep whose
+    # own best clauses support an answer; at most this many more documents.
+    other_document_depth: int = 12
+    max_other_documents: int = 2
+
+    def support_needed(self, evidence: list[Evidence]) -> float:
+        """The support an answer needs: less when lexical and dense retrieval agree on the best clause."""
+        if evidence and all(
+            evidence[0].scores.get(system, 0.0) > 0
+            and evidence[0].scores.get(system, 0.0) >= max(e.scores.get(system, 0.0) for e in evidence)
+            for system in ("bm25", "dense")
+        ):
+            return self.min_support_agreed
+        return self.min_support
