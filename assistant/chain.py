@@ -17,6 +17,7 @@ from assistant.guard import screen
 from assistant.retrieval.knowledge import KnowledgeBase
 from assistant.retrieval.lexical import bigrams, normalize
 from assistant.retrieval.snapshot import Snapshot
+from assistant.several import interleave, with_other_documents
 from assistant.status import asks_date, asks_status, dates, explain, note, title_clause
 from assistant.support import Thresholds, asked_text, split_terms, support_score, supported
 from assistant.timing import Stopwatch, TimedGenerator
@@ -298,7 +299,7 @@ class Assistant:
                 drafts.append((label, draft))
             elif label:
                 missing.append(label)
-        merged = _interleave(evidence_lists)
+        merged = interleave(evidence_lists)
         if not drafts and named and not query.context:
             searched = {doc_id for _, ids in groups for doc_id in (ids or ())}
             drafts, merged = self._about_the_place(generator, query, named, skip, merged, searched)
@@ -308,14 +309,9 @@ class Assistant:
             return self._refuse(base, "no_support", merged)  # "多少价格扣除?" answered by a clause not about it
         drafts = [(label, with_figures(query.original, draft)) for label, draft in drafts]
         if len(groups) == 1 and groups[0] == (None, None) and not query.context:
-            first = drafts[0][1]
-            others, more = self._other_documents(generator, query, merged, skip, {c.doc.doc_id for c in first.sources})
-            if others:
-                # The ranking shown with the answer: the question's own, then what the other parts rest on.
-                known = {e.clause.clause_id for e in merged}
-                extra = _distinct([e for own in more for e in own if e.clause.clause_id not in known])
-                merged = merged + [replace(e, rank=len(merged) + i) for i, e in enumerate(extra, 1)]
-                drafts = _labelled([first, *(draft for _, draft in others)])
+            drafts, merged = with_other_documents(
+                drafts, merged, query, skip, kb=self.kb, generator=generator, searched=self._search_text(query.text),
+                support=self.support, clause_support=self._clause_support, thresholds=self.thresholds)
         if not missing:  # a place without a basis is no "有"
             drafts = with_yes_lead(base["question"], drafts)
         return self._compose(base, drafts, merged, uncovered, today, no_basis=missing)
@@ -347,33 +343,6 @@ class Assistant:
         seen = {e.clause.clause_id for e in about}
         rest = [e for e in evidence if e.clause.clause_id not in seen]
         return [("", draft)], [replace(e, rank=i) for i, e in enumerate(about + rest, 1)]
-
-    def _other_documents(self, generator: Generator, query: Query, evidence: list[Evidence], skip: set[str],
-                         answered: set[str]) -> tuple[list[tuple[str, Draft]], list[list[Evidence]]]:
-        """A question that names no place may be answered by several documents: one part for each document
-        not yet ``answered`` among the best-ranked ones whose own best clauses support an answer (each
-        document searched on its own, so its best clause is found even when another document fills the top
-        of the ranking). Returns the parts and, for each, the evidence it rests on."""
-        if not evidence:
-            return [], []
-        searched = self._search_text(query.text)
-        wide = self.kb.search(searched, self.thresholds.other_document_depth)
-        candidates = [d for d in dict.fromkeys(e.clause.doc.doc_id for e in wide) if d not in answered]
-        parts: list[tuple[str, Draft]] = []
-        used: list[list[Evidence]] = []
-        for doc_id in candidates:
-            if len(parts) >= self.thresholds.max_other_documents:
-                break
-            own = self.kb.search(searched, 4, doc_ids=(doc_id,))
-            if not own or not supported(self.support(query.text, own, skip), self.thresholds.min_support):
-                continue
-            draft = generator.answer(query, own)
-            # The part must rest on a clause that itself supports it, not only on the document's best ones.
-            if draft.sources and supported(self._clause_support(query.text, list(draft.sources), skip),
-                                           self.thresholds.min_support):
-                parts.append(("", draft))
-                used.append(own)
-        return parts, used
 
     def _compose(self, base: dict, drafts, evidence: list[Evidence], uncovered, today: dt.date, notes: bool = True,
                  no_basis: list[str] | None = None) -> Answer:
@@ -431,35 +400,7 @@ def _cited_first(evidence: list[Evidence], cited: tuple[str, ...]) -> list[Evide
     return [replace(e, rank=i) for i, e in enumerate(first + rest, 1)]
 
 
-def _distinct(evidence: list[Evidence]) -> list[Evidence]:
-    """The evidence with each clause once (its first occurrence)."""
-    seen: set[str] = set()
-    return [e for e in evidence if not (e.clause.clause_id in seen or seen.add(e.clause.clause_id))]
-
-
-def _labelled(drafts: list[Draft]) -> list[tuple[str, Draft]]:
-    """The parts of a several-document answer, each introduced by its document's region, and by its title too
-    where two documents of one region answer."""
-    regions = [d.sources[0].doc.region or "全国" for d in drafts]
-    return [(region if regions.count(region) == 1 else f"{region}《{d.sources[0].doc.title}》", d)
-            for region, d in zip(regions, drafts, strict=True)]
-
-
 def _title_share(title: str, question: str) -> float:
     """Share of a title's bigrams that the question repeats."""
     grams = set(bigrams(title))
     return len(grams & set(bigrams(question))) / len(grams) if grams else 0.0
-
-
-def _interleave(lists: list[list[Evidence]]) -> list[Evidence]:
-    """Merge per-region rankings round-robin (so each region's best clauses are near the top), re-ranked."""
-    if len(lists) == 1:
-        return lists[0]
-    merged: list[Evidence] = []
-    seen: set[str] = set()
-    for rank in range(max((len(x) for x in lists), default=0)):
-        for evidence in lists:
-            if rank < len(evidence) and evidence[rank].clause.clause_id not in seen:
-                seen.add(evidence[rank].clause.clause_id)
-                merged.append(replace(evidence[rank], rank=len(merged) + 1))
-    return merged

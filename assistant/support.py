@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from assistant.retrieval.lexical import FRAMING_WORDS, bigrams, content_terms, normalize, subwords
-from assistant.types import Evidence
+from assistant.types import Clause, Evidence
 from core.textnorm import has_cjk
 
 _YEAR = re.compile(r"\d{4}年?")
@@ -142,6 +142,12 @@ def windows(passage: str, size: int = 2) -> list[str]:
 def supported(score: float, threshold: float) -> bool:
     """The cut-off: an answer is given only when the support reaches the calibrated threshold."""
     return score >= threshold
+
+
+# The chain's support measures, lent to the steps that judge a ranking of their own (other documents, the place
+# named): how much of a question the best of the top three retrieved clauses speak to, and given clauses.
+EvidenceSupport = Callable[[str, list[Evidence], set[str]], float]
+ClauseSupport = Callable[[str, list[Clause], set[str]], float]
 
 
 @dataclass(frozen=True)
