@@ -9,6 +9,7 @@ import logging
 import re
 from dataclasses import dataclass, replace
 
+from assistant.about_place import about_the_place
 from assistant.checks import check_citations
 from assistant.conversation import Conversation, Turn, resolve
 from assistant.figures import unanswered_quantity, with_figures
@@ -302,7 +303,10 @@ class Assistant:
         merged = interleave(evidence_lists)
         if not drafts and named and not query.context:
             searched = {doc_id for _, ids in groups for doc_id in (ids or ())}
-            drafts, merged = self._about_the_place(generator, query, named, skip, merged, searched)
+            drafts, merged = about_the_place(
+                query, named, skip, merged, searched, kb=self.kb, generator=generator,
+                search_text=self._search_text(query.text), top_k=self.settings.top_k, support=self.support,
+                thresholds=self.thresholds)
         if not drafts:
             return self._refuse(base, "no_support", merged, guard=GuardReport.merged(guards))
         if len(drafts) == 1 and not drafts[0][0] and unanswered_quantity(base["question"], drafts[0][1].quoted):
@@ -310,7 +314,7 @@ class Assistant:
         drafts = [(label, with_figures(query.original, draft)) for label, draft in drafts]
         if len(groups) == 1 and groups[0] == (None, None) and not query.context:
             drafts, merged = with_other_documents(
-                drafts, merged, query, skip, kb=self.kb, generator=generator, searched=self._search_text(query.text),
+                drafts, merged, query, skip, kb=self.kb, generator=generator, search_text=self._search_text(query.text),
                 support=self.support, clause_support=self._clause_support, thresholds=self.thresholds)
         if not missing:  # a place without a basis is no "有"
             drafts = with_yes_lead(base["question"], drafts)
@@ -325,24 +329,6 @@ class Assistant:
             return evidence
         score = self._clause_support(query.original, [cited[0].clause], skip)
         return cited if supported(score, self.thresholds.min_follow_up_words) else evidence
-
-    def _about_the_place(self, generator: Generator, query: Query, places: tuple[Place, ...], skip: set[str],
-                         evidence: list[Evidence], searched: set[str]) -> tuple[list[tuple[str, Draft]], list[Evidence]]:
-        """When the documents of the named place do not answer, a document filed under another region (or
-        none) may still be about that place: a report on 重庆 published in 浙江. Only documents whose text
-        names the place are considered."""
-        names = {n for p in places for n in (p.name, p.short) if len(n) >= 2}
-        wide = self.kb.search(self._search_text(query.text), self.settings.top_k)
-        about = [e for e in wide if e.clause.doc.doc_id not in searched and any(n in e.clause.doc.text for n in names)]
-        if not about or not supported(self.support(query.text, about, skip), self.thresholds.support_needed(about)):
-            return [], evidence
-        draft = generator.answer(query, about)
-        if not draft.sources:
-            return [], evidence
-        # The answer rests on the documents about the place; the place's own ranking follows them.
-        seen = {e.clause.clause_id for e in about}
-        rest = [e for e in evidence if e.clause.clause_id not in seen]
-        return [("", draft)], [replace(e, rank=i) for i, e in enumerate(about + rest, 1)]
 
     def _compose(self, base: dict, drafts, evidence: list[Evidence], uncovered, today: dt.date, notes: bool = True,
                  no_basis: list[str] | None = None) -> Answer:

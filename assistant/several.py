@@ -26,15 +26,15 @@ def interleave(lists: list[list[Evidence]]) -> list[Evidence]:
 
 
 def with_other_documents(drafts: list[tuple[str, Draft]], evidence: list[Evidence], query: Query, skip: set[str], *,
-                         kb: KnowledgeBase, generator: Generator, searched: str, support: EvidenceSupport,
+                         kb: KnowledgeBase, generator: Generator, search_text: str, support: EvidenceSupport,
                          clause_support: ClauseSupport, thresholds: Thresholds,
                          ) -> tuple[list[tuple[str, Draft]], list[Evidence]]:
     """The answer to a question that names no place, with a part for each other document that answers it too,
     each part labelled by its document's region; and the ranking shown with it. ``drafts`` and ``evidence`` as
-    they are when no other document answers. ``searched``: the question's search text."""
+    they are when no other document answers. ``search_text``: the question's."""
     first = drafts[0][1]
     others, more = other_documents(query, evidence, skip, {c.doc.doc_id for c in first.sources}, kb=kb,
-                                   generator=generator, searched=searched, support=support,
+                                   generator=generator, search_text=search_text, support=support,
                                    clause_support=clause_support, thresholds=thresholds)
     if not others:
         return drafts, evidence
@@ -46,7 +46,7 @@ def with_other_documents(drafts: list[tuple[str, Draft]], evidence: list[Evidenc
 
 
 def other_documents(query: Query, evidence: list[Evidence], skip: set[str], answered: set[str], *,
-                    kb: KnowledgeBase, generator: Generator, searched: str, support: EvidenceSupport,
+                    kb: KnowledgeBase, generator: Generator, search_text: str, support: EvidenceSupport,
                     clause_support: ClauseSupport, thresholds: Thresholds,
                     ) -> tuple[list[tuple[str, Draft]], list[list[Evidence]]]:
     """A question that names no place may be answered by several documents: one part for each document
@@ -55,14 +55,14 @@ def other_documents(query: Query, evidence: list[Evidence], skip: set[str], answ
     of the ranking). Returns the parts and, for each, the evidence it rests on."""
     if not evidence:
         return [], []
-    wide = kb.search(searched, thresholds.other_document_depth)
+    wide = kb.search(search_text, thresholds.other_document_depth)
     candidates = [d for d in dict.fromkeys(e.clause.doc.doc_id for e in wide) if d not in answered]
     parts: list[tuple[str, Draft]] = []
     used: list[list[Evidence]] = []
     for doc_id in candidates:
         if len(parts) >= thresholds.max_other_documents:
             break
-        own = kb.search(searched, 4, doc_ids=(doc_id,))
+        own = kb.search(search_text, 4, doc_ids=(doc_id,))
         if not own or not supported(support(query.text, own, skip), thresholds.min_support):
             continue
         draft = generator.answer(query, own)
