@@ -16,10 +16,10 @@ from assistant.figures import unanswered_quantity, with_figures
 from assistant.generators import Generator, generator_factory
 from assistant.guard import screen
 from assistant.retrieval.knowledge import KnowledgeBase
-from assistant.retrieval.lexical import bigrams, normalize
+from assistant.retrieval.lexical import normalize
 from assistant.retrieval.snapshot import Snapshot
 from assistant.several import interleave, with_other_documents
-from assistant.status import asks_date, asks_status, dates, explain, note, title_clause
+from assistant.status import asks_date, asks_status, note, period_in_text, status_drafts
 from assistant.support import Thresholds, asked_text, split_terms, support_score, supported
 from assistant.timing import Stopwatch, TimedGenerator
 from assistant.types import (
@@ -44,10 +44,6 @@ from index.gazetteer import Place
 
 log = logging.getLogger(__name__)
 _CONTENT = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
-# A question asking what a period is ("执行期限是怎样的?"), not whether a policy is still in it ("还在实施期内吗?").
-_PERIOD_WORDS = re.compile(
-    r"(有效期限|有效期|执行期限|实施期限|执行期|实施期|执行时间|实施时间|截止时间|截止日期|期限)(?=是|为|有多|多长|多少|几|怎样|怎么|如何|到哪)"
-)
 _ASKS_DETAIL = re.compile(r"具体|详细|详情|还有(哪些|什么|啥)|其他|其它|别的|都有")
 _REFERS_BACK = re.compile(r"这个|这份|这项|这条|该(文件|政策|方案|意见|计划|办法)|此(文件|政策)|它|上面|刚才|前面")
 
@@ -185,7 +181,9 @@ class Assistant:
             if doc_filter is not None:
                 ids = tuple(set(ids or doc_filter) & set(doc_filter))
             groups = [(None, ids)]
-        if (asks_status(simplified) or asks_date(simplified)) and not self._period_in_text(simplified, match.doc_ids):
+        about_status = asks_status(simplified) or asks_date(simplified)
+        if about_status and not period_in_text(simplified, match.doc_ids, kb=self.kb,
+                                               search_text=self._search_text(simplified)):
             doc_ids = match.doc_ids
             if _REFERS_BACK.search(simplified) and not self.kb.regions.gazetteer.find(simplified):
                 # "这个文件还有效吗?": the documents the previous answer cited.
@@ -224,32 +222,11 @@ class Assistant:
     def _status_answer(self, base: dict, question: str, doc_ids: tuple[str, ...], today: dt.date,
                        about_dates: bool = False) -> Answer:
         """Status (or dates) of the documents the question names: by place, or the best match of its words."""
-        evidence = self.kb.search(question, self.settings.top_k, doc_ids=doc_ids or None)
-        if not evidence:
+        found = status_drafts(question, doc_ids, today, kb=self.kb, top_k=self.settings.top_k, about_dates=about_dates)
+        if found is None:
             return self._refuse(base, "no_support")
-        docs = [self.kb.docs_by_id[d] for d in doc_ids] if doc_ids else [evidence[0].clause.doc]
-        named = [d for d in docs if _title_share(d.title, question) >= 0.5]  # the question names a document
-        docs = named or docs
-        drafts = []
-        for doc in docs:
-            clause = title_clause(doc, self.kb.clauses)
-            if clause is None:
-                continue
-            said = dates(doc) if about_dates else explain(doc, today)
-            drafts.append(("", Draft(f"{doc.reference}：{said}[1]", (clause,), ((),))))
-        cited = {c.clause_id for _, d in drafts for c in d.sources}
-        evidence = [e for e in evidence if e.clause.clause_id not in cited]
-        top = [Evidence(c, 1.0, i + 1) for i, c in enumerate(c for _, d in drafts for c in d.sources)]
-        return self._compose(base, drafts, top + evidence, (), today, notes=about_dates)
-
-    def _period_in_text(self, question: str, doc_ids: tuple[str, ...]) -> bool:
-        """Whether a question about a period ("…零收费政策的执行期限是怎样的?") is answered by a clause that states
-        it, rather than by a document's status: the best clause names the very period word asked about."""
-        asked = _PERIOD_WORDS.findall(question)
-        if not asked:
-            return False
-        evidence = self.kb.search(self._search_text(question), 1, doc_ids=doc_ids or None)
-        return bool(evidence) and any(word in to_simplified(evidence[0].clause.text) for word in asked)
+        drafts, evidence = found
+        return self._compose(base, drafts, evidence, (), today, notes=about_dates)
 
     def _search_text(self, text: str) -> str:
         """What is searched for a question: its words and the policy terms its everyday words stand for."""
@@ -384,9 +361,3 @@ def _cited_first(evidence: list[Evidence], cited: tuple[str, ...]) -> list[Evide
     first = sorted((e for e in evidence if e.clause.clause_id in order), key=lambda e: order[e.clause.clause_id])
     rest = [e for e in evidence if e.clause.clause_id not in cited]
     return [replace(e, rank=i) for i, e in enumerate(first + rest, 1)]
-
-
-def _title_share(title: str, question: str) -> float:
-    """Share of a title's bigrams that the question repeats."""
-    grams = set(bigrams(title))
-    return len(grams & set(bigrams(question))) / len(grams) if grams else 0.0
