@@ -20,7 +20,7 @@ from assistant.retrieval.lexical import normalize
 from assistant.retrieval.snapshot import Snapshot
 from assistant.several import interleave, with_other_documents
 from assistant.status import asks_date, asks_status, note, period_in_text, status_drafts
-from assistant.support import Thresholds, asked_text, split_terms, support_score, supported
+from assistant.support import DocumentFrequencies, Thresholds, asked_text, split_terms, support_score, supported
 from assistant.timing import Stopwatch, TimedGenerator
 from assistant.types import (
     REPHRASE_REASONS,
@@ -50,11 +50,13 @@ _REFERS_BACK = re.compile(r"这个|这份|这项|这条|该(文件|政策|方案
 
 @dataclass(frozen=True)
 class Prepared:
-    """What the chain derives from one index snapshot: the generator and the support texts, swapped whole."""
+    """What the chain derives from one index snapshot: the generator, the support texts and how many of them
+    contain a word, swapped whole."""
 
     snapshot: Snapshot
     generator: Generator
     normalised: tuple[str, ...]
+    frequencies: DocumentFrequencies
     typos: TypoRepair
 
 
@@ -82,7 +84,8 @@ class Assistant:
         if prepared is None or prepared.snapshot is not snapshot:
             normalised = tuple(normalize(text) for text in snapshot.texts)
             typos = TypoRepair((w for w in snapshot.bm25.words() if len(w) >= 3), normalised)
-            prepared = Prepared(snapshot, self._make_generator(snapshot), normalised, typos)
+            prepared = Prepared(snapshot, self._make_generator(snapshot), normalised, DocumentFrequencies(normalised),
+                                typos)
             self._prepared = prepared  # one assignment: other questions see the old or the new, never a mix
         return prepared.generator
 
@@ -120,7 +123,8 @@ class Assistant:
         describes the asker are optional (a follow-up's context is judged with every word required)."""
         terms, optional = split_terms(text, skip, self.vocabulary)
         passages = [self._normalised_text(clause) for clause in clauses]
-        return support_score(terms, passages, self._normalised, self._alternatives, optional if background else ())
+        return support_score(terms, passages, self._prepared.frequencies, self._alternatives,
+                             optional if background else ())
 
     def _follows(self, context: str, draft: Draft, skip: set[str], cited: tuple[str, ...] = ()) -> bool:
         """Whether the clause a follow-up's answer cites is about the question it follows: one the previous

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from assistant.retrieval.lexical import FRAMING_WORDS, bigrams, content_terms, normalize, subwords
@@ -92,24 +92,57 @@ def term_found(term: str, text: str) -> float:
     return 0.5 if len(parts) > 1 and all(p in text for p in parts) else 0.0
 
 
+class DocumentFrequencies:
+    """In how many clause texts a word stands whole. The texts' characters and bigrams are indexed once (the chain
+    does it once per index generation), so a question's words are counted without reading every text again."""
+
+    def __init__(self, texts: Sequence[str]):
+        self.texts = tuple(texts)
+        # Each character and bigram → the texts it stands in: a longer word can only stand in the texts that
+        # hold its rarest bigram, and only those are read.
+        containing: dict[str, list[int]] = {}
+        for i, text in enumerate(self.texts):
+            for gram in {*text, *(text[j : j + 2] for j in range(len(text) - 1))}:
+                containing.setdefault(gram, []).append(i)
+        self._containing = containing
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def count(self, forms: Iterable[str]) -> int:
+        """How many texts contain at least one of the forms whole."""
+        found: set[int] = set()
+        for form in forms:
+            found.update(self._texts_with(form))
+        return len(found)
+
+    def _texts_with(self, form: str) -> Iterable[int]:
+        if len(form) <= 2:
+            return self._containing.get(form, ()) if form else range(len(self.texts))
+        rarest = min((self._containing.get(form[j : j + 2], ()) for j in range(len(form) - 1)), key=len)
+        return (i for i in rarest if form in self.texts[i])
+
+
 def support_score(
     terms: Mapping[str, float],
     passages: Sequence[str],
-    corpus: Sequence[str],
+    corpus: Sequence[str] | DocumentFrequencies,
     alternatives: Mapping[str, Sequence[str]] | None = None,
     optional: Collection[str] = (),
 ) -> float:
     """The best passage's IDF-weighted share of the terms (0..1); IDF over the corpus of clause texts (a term
-    occurs in a text when it, or one of its ``alternatives`` policy terms, stands there whole). An ``optional``
-    term (one that describes the asker) counts where it is found and is not missed where it is not."""
+    occurs in a text when it, or one of its ``alternatives`` policy terms, stands there whole), given as the
+    texts or as their ``DocumentFrequencies`` built once. An ``optional`` term (one that describes the asker)
+    counts where it is found and is not missed where it is not."""
     if not terms or not passages:
         return 0.0
     alternatives = alternatives or {}
     forms = {term: tuple(dict.fromkeys((term, *alternatives.get(term, ())))) for term in terms}
-    n = len(corpus)
+    frequencies = corpus if isinstance(corpus, DocumentFrequencies) else DocumentFrequencies(corpus)
+    n = len(frequencies)
     idf = {}
     for term, weight in terms.items():
-        df = sum(any(form in text for form in forms[term]) for text in corpus) or (
+        df = frequencies.count(forms[term]) or (
             UNSEEN_SUBJECT_DOCUMENT_FREQUENCY if weight >= 1.0 else UNSEEN_DOCUMENT_FREQUENCY
         )
         idf[term] = weight * max(math.log((n + 1) / (df + 0.5)), 0.0)
