@@ -14,6 +14,7 @@ import math
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from assistant.retrieval.lexical import FRAMING_WORDS, bigrams, content_terms, normalize, subwords
 from assistant.types import Clause, Evidence
@@ -82,14 +83,34 @@ def term_found(term: str, text: str) -> float:
     """How far a (normalised) text contains a term: 1 when whole; a long word by the share of its bigrams
     (最多补 is half there in 最多可获得, but 个人所得税 is not 企业所得税); a compound whose parts are all
     there (贷款额度: 再贷款…额度) half; else 0."""
-    if term in text:
-        return 1.0
-    grams = bigrams(term)
-    share = sum(1 for g in grams if g in text) / len(grams) if len(term) > 2 and grams else 0.0
-    if share >= (0.5 if len(term) == 3 else 0.75):
-        return share
-    parts = subwords(term)
-    return 0.5 if len(parts) > 1 and all(p in text for p in parts) else 0.0
+    return _Term(term).found(text)
+
+
+class _Term:
+    """A term looked for in texts (see ``term_found``). Its bigrams and the words it is made of are worked out
+    once, when first needed: one support measure looks for it in every passage and every stretch of one."""
+
+    def __init__(self, term: str):
+        self.term = term
+
+    @cached_property
+    def grams(self) -> list[str]:
+        return bigrams(self.term)
+
+    @cached_property
+    def parts(self) -> list[str]:
+        return subwords(self.term)
+
+    def found(self, text: str) -> float:
+        term = self.term
+        if term in text:
+            return 1.0
+        grams = self.grams
+        share = sum(1 for g in grams if g in text) / len(grams) if len(term) > 2 and grams else 0.0
+        if share >= (0.5 if len(term) == 3 else 0.75):
+            return share
+        parts = self.parts
+        return 0.5 if len(parts) > 1 and all(p in text for p in parts) else 0.0
 
 
 class DocumentFrequencies:
@@ -138,6 +159,7 @@ def support_score(
         return 0.0
     alternatives = alternatives or {}
     forms = {term: tuple(dict.fromkeys((term, *alternatives.get(term, ())))) for term in terms}
+    sought = {form: _Term(form) for term_forms in forms.values() for form in term_forms}
     frequencies = corpus if isinstance(corpus, DocumentFrequencies) else DocumentFrequencies(corpus)
     n = len(frequencies)
     idf = {}
@@ -149,7 +171,7 @@ def support_score(
     required = sum(w for t, w in idf.items() if t not in optional)
 
     def share(text: str) -> float:
-        found = {t: max(term_found(form, text) for form in forms[t]) for t in terms}
+        found = {t: max(sought[form].found(text) for form in forms[t]) for t in terms}
         total = required + sum(idf[t] * found[t] for t in optional if t in idf)
         return sum(idf[t] * found[t] for t in terms) / total if total > 0 else 0.0
 
