@@ -9,16 +9,18 @@ import logging
 import re
 from dataclasses import dataclass, replace
 
+from assistant.about_place import about_the_place
 from assistant.checks import check_citations
 from assistant.conversation import Conversation, Turn, resolve
-from assistant.figures import compare, missing_figure, unanswered_quantity
+from assistant.figures import unanswered_quantity, with_figures
 from assistant.generators import Generator, generator_factory
 from assistant.guard import screen
 from assistant.retrieval.knowledge import KnowledgeBase
-from assistant.retrieval.lexical import bigrams, normalize
+from assistant.retrieval.lexical import normalize
 from assistant.retrieval.snapshot import Snapshot
-from assistant.status import asks_date, asks_status, dates, explain, note, title_clause
-from assistant.support import asked_text, split_terms, support_score, supported
+from assistant.several import interleave, with_other_documents
+from assistant.status import asks_date, asks_status, note, period_in_text, status_drafts
+from assistant.support import DocumentFrequencies, Thresholds, asked_text, split_terms, support_score, supported
 from assistant.timing import Stopwatch, TimedGenerator
 from assistant.types import (
     REPHRASE_REASONS,
@@ -34,50 +36,27 @@ from assistant.types import (
     in_script,
 )
 from assistant.vocabulary import TypoRepair, Vocabulary, default_vocabulary
+from assistant.yesno import asks_whether_exists as asks_whether_exists  # re-exported: tests import it from here
+from assistant.yesno import with_yes_lead
 from core.prompts import REFUSAL, render
 from core.textnorm import has_cjk, is_traditional, to_simplified
 from index.gazetteer import Place
 
 log = logging.getLogger(__name__)
 _CONTENT = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
-# A question asking what a period is ("执行期限是怎样的?"), not whether a policy is still in it ("还在实施期内吗?").
-_PERIOD_WORDS = re.compile(
-    r"(有效期限|有效期|执行期限|实施期限|执行期|实施期|执行时间|实施时间|截止时间|截止日期|期限)(?=是|为|有多|多长|多少|几|怎样|怎么|如何|到哪)"
-)
-MAX_STATUS_DOCUMENTS = 3  # "重庆的政策还有效吗?" names each of a few documents; beyond that, the best match
 _ASKS_DETAIL = re.compile(r"具体|详细|详情|还有(哪些|什么|啥)|其他|其它|别的|都有")
 _REFERS_BACK = re.compile(r"这个|这份|这项|这条|该(文件|政策|方案|意见|计划|办法)|此(文件|政策)|它|上面|刚才|前面")
 
 
 @dataclass(frozen=True)
-class Thresholds:
-    """Cut-offs below which the knowledge base is judged not to support an answer (calibrated on the sets in
-    qa/ with scripts/calibrate_refusal.py)."""
-
-    min_support: float = 0.62
-    # When lexical and dense retrieval both rank the same clause first, less of the question's wording needs
-    # to be found in it: two independent views agree on what it is about.
-    min_support_agreed: float = 0.42
-    # A follow-up's answer must still be about what was asked before ("国家级的呢?" after a question on
-    # provincial incubators is not answered with a clause on national technology centres).
-    min_follow_up_context: float = 0.7
-    # A follow-up is answered from the clause just cited when this share of its own words is found there.
-    min_follow_up_words: float = 0.45
-    # A question naming no place is also answered from other documents among the best-ranked this deep whose
-    # own best clauses support an answer; at most this many more documents.
-    other_document_depth: int = 12
-    max_other_documents: int = 3
-    # The support another document's part needs: the first part has already shown what the question is about.
-    min_support_other_document: float = 0.5
-
-
-@dataclass(frozen=True)
 class Prepared:
-    """What the chain derives from one index snapshot: the generator and the support texts, swapped whole."""
+    """What the chain derives from one index snapshot: the generator, the support texts and how many of them
+    contain a word, swapped whole."""
 
     snapshot: Snapshot
     generator: Generator
     normalised: tuple[str, ...]
+    frequencies: DocumentFrequencies
     typos: TypoRepair
 
 
@@ -105,7 +84,8 @@ class Assistant:
         if prepared is None or prepared.snapshot is not snapshot:
             normalised = tuple(normalize(text) for text in snapshot.texts)
             typos = TypoRepair((w for w in snapshot.bm25.words() if len(w) >= 3), normalised)
-            prepared = Prepared(snapshot, self._make_generator(snapshot), normalised, typos)
+            prepared = Prepared(snapshot, self._make_generator(snapshot), normalised, DocumentFrequencies(normalised),
+                                typos)
             self._prepared = prepared  # one assignment: other questions see the old or the new, never a mix
         return prepared.generator
 
@@ -143,17 +123,8 @@ class Assistant:
         describes the asker are optional (a follow-up's context is judged with every word required)."""
         terms, optional = split_terms(text, skip, self.vocabulary)
         passages = [self._normalised_text(clause) for clause in clauses]
-        return support_score(terms, passages, self._normalised, self._alternatives, optional if background else ())
-
-    def _threshold(self, evidence: list[Evidence]) -> float:
-        """The support an answer needs: less when lexical and dense retrieval agree on the best clause."""
-        if evidence and all(
-            evidence[0].scores.get(system, 0.0) > 0
-            and evidence[0].scores.get(system, 0.0) >= max(e.scores.get(system, 0.0) for e in evidence)
-            for system in ("bm25", "dense")
-        ):
-            return self.thresholds.min_support_agreed
-        return self.thresholds.min_support
+        return support_score(terms, passages, self._prepared.frequencies, self._alternatives,
+                             optional if background else ())
 
     def _follows(self, context: str, draft: Draft, skip: set[str], cited: tuple[str, ...] = ()) -> bool:
         """Whether the clause a follow-up's answer cites is about the question it follows: one the previous
@@ -214,7 +185,9 @@ class Assistant:
             if doc_filter is not None:
                 ids = tuple(set(ids or doc_filter) & set(doc_filter))
             groups = [(None, ids)]
-        if (asks_status(simplified) or asks_date(simplified)) and not self._period_in_text(simplified, match.doc_ids):
+        about_status = asks_status(simplified) or asks_date(simplified)
+        if about_status and not period_in_text(simplified, match.doc_ids, kb=self.kb,
+                                               search_text=self._search_text(simplified)):
             doc_ids = match.doc_ids
             if _REFERS_BACK.search(simplified) and not self.kb.regions.gazetteer.find(simplified):
                 # "这个文件还有效吗?": the documents the previous answer cited.
@@ -253,35 +226,11 @@ class Assistant:
     def _status_answer(self, base: dict, question: str, doc_ids: tuple[str, ...], today: dt.date,
                        about_dates: bool = False) -> Answer:
         """Status (or dates) of the documents the question names: by place, or the best match of its words."""
-        evidence = self.kb.search(question, self.settings.top_k, doc_ids=doc_ids or None)
-        if not evidence:
+        found = status_drafts(question, doc_ids, today, kb=self.kb, top_k=self.settings.top_k, about_dates=about_dates)
+        if found is None:
             return self._refuse(base, "no_support")
-        docs = [self.kb.docs_by_id[d] for d in doc_ids] if doc_ids else [evidence[0].clause.doc]
-        named = [d for d in docs if _title_share(d.title, question) >= 0.5]  # the question names a document
-        if not named and len(docs) > MAX_STATUS_DOCUMENTS:
-            # A place with many notices: the one the question's words find, not a list of every notice there.
-            docs = [evidence[0].clause.doc]
-        docs = named or docs
-        drafts = []
-        for doc in docs:
-            clause = title_clause(doc, self.kb.clauses)
-            if clause is None:
-                continue
-            said = dates(doc) if about_dates else explain(doc, today)
-            drafts.append(("", Draft(f"{doc.reference}：{said}[1]", (clause,), ((),))))
-        cited = {c.clause_id for _, d in drafts for c in d.sources}
-        evidence = [e for e in evidence if e.clause.clause_id not in cited]
-        top = [Evidence(c, 1.0, i + 1) for i, c in enumerate(c for _, d in drafts for c in d.sources)]
-        return self._compose(base, drafts, top + evidence, (), today, notes=about_dates)
-
-    def _period_in_text(self, question: str, doc_ids: tuple[str, ...]) -> bool:
-        """Whether a question about a period ("…零收费政策的执行期限是怎样的?") is answered by a clause that states
-        it, rather than by a document's status: the best clause names the very period word asked about."""
-        asked = _PERIOD_WORDS.findall(question)
-        if not asked:
-            return False
-        evidence = self.kb.search(self._search_text(question), 1, doc_ids=doc_ids or None)
-        return bool(evidence) and any(word in to_simplified(evidence[0].clause.text) for word in asked)
+        drafts, evidence = found
+        return self._compose(base, drafts, evidence, (), today, notes=about_dates)
 
     def _search_text(self, text: str) -> str:
         """What is searched for a question: its words and the policy terms its everyday words stand for."""
@@ -319,7 +268,7 @@ class Assistant:
                 evidence = _cited_first(evidence, query.cited)
             evidence_lists.append(evidence)
             draft = None
-            if supported(self.support(text, evidence, skip), self._threshold(evidence)):
+            if supported(self.support(text, evidence, skip), self.thresholds.support_needed(evidence)):
                 continuing = self._continuing(query, evidence, skip, place)
                 # "具体…?" about the clause just quoted in part: the whole clause.
                 whole = continuing is not evidence and bool(_ASKS_DETAIL.search(query.original))
@@ -332,29 +281,24 @@ class Assistant:
                 drafts.append((label, draft))
             elif label:
                 missing.append(label)
-        merged = _interleave(evidence_lists)
+        merged = interleave(evidence_lists)
         if not drafts and named and not query.context:
             searched = {doc_id for _, ids in groups for doc_id in (ids or ())}
-            drafts, merged = self._about_the_place(generator, query, named, skip, merged, searched)
+            drafts, merged = about_the_place(
+                query, named, skip, merged, searched, kb=self.kb, generator=generator,
+                search_text=self._search_text(query.text), top_k=self.settings.top_k, support=self.support,
+                thresholds=self.thresholds)
         if not drafts:
             return self._refuse(base, "no_support", merged, guard=GuardReport.merged(guards))
-        if len(drafts) == 1 and not drafts[0][0] and unanswered_quantity(base["question"], _quoted(drafts[0][1])):
+        if len(drafts) == 1 and not drafts[0][0] and unanswered_quantity(base["question"], drafts[0][1].quoted):
             return self._refuse(base, "no_support", merged)  # "多少价格扣除?" answered by a clause not about it
-        drafts = [(label, _with_figures(query.original, draft)) for label, draft in drafts]
+        drafts = [(label, with_figures(query.original, draft)) for label, draft in drafts]
         if len(groups) == 1 and groups[0] == (None, None) and not query.context:
-            first = drafts[0][1]
-            others, more = self._other_documents(generator, query, merged, skip, {c.doc.doc_id for c in first.sources})
-            if others:
-                # The ranking shown with the answer: the question's own, then what the other parts rest on.
-                known = {e.clause.clause_id for e in merged}
-                extra = _distinct([e for own in more for e in own if e.clause.clause_id not in known])
-                merged = merged + [replace(e, rank=len(merged) + i) for i, e in enumerate(extra, 1)]
-                drafts = _labelled([first, *(draft for _, draft in others)])
-        says_yes = drafts[0][1].text.lstrip().startswith(("有", "是", "可以"))  # an LLM may have said it already
-        if not missing and not says_yes and asks_whether_exists(base["question"]) and all(_provides(d) for _, d in drafts):
-            # "有没有…补贴?" answered by clauses that provide it: yes, then the clauses.
-            lead = render("answer_yes_exists_several" if len(drafts) > 1 else "answer_yes_exists")
-            drafts = [("", Draft(lead, (), ())), *drafts]
+            drafts, merged = with_other_documents(
+                drafts, merged, query, skip, kb=self.kb, generator=generator, search_text=self._search_text(query.text),
+                support=self.support, clause_support=self._clause_support, thresholds=self.thresholds)
+        if not missing:  # a place without a basis is no "有"
+            drafts = with_yes_lead(base["question"], drafts)
         return self._compose(base, drafts, merged, uncovered, today, no_basis=missing)
 
     def _continuing(self, query: Query, evidence: list[Evidence], skip: set[str], place) -> list[Evidence]:
@@ -366,51 +310,6 @@ class Assistant:
             return evidence
         score = self._clause_support(query.original, [cited[0].clause], skip)
         return cited if supported(score, self.thresholds.min_follow_up_words) else evidence
-
-    def _about_the_place(self, generator: Generator, query: Query, places: tuple[Place, ...], skip: set[str],
-                         evidence: list[Evidence], searched: set[str]) -> tuple[list[tuple[str, Draft]], list[Evidence]]:
-        """When the documents of the named place do not answer, a document filed under another region (or
-        none) may still be about that place: a report on 重庆 published in 浙江. Only documents whose text
-        names the place are considered."""
-        names = {n for p in places for n in (p.name, p.short) if len(n) >= 2}
-        wide = self.kb.search(self._search_text(query.text), self.settings.top_k)
-        about = [e for e in wide if e.clause.doc.doc_id not in searched and any(n in e.clause.doc.text for n in names)]
-        if not about or not supported(self.support(query.text, about, skip), self._threshold(about)):
-            return [], evidence
-        draft = generator.answer(query, about)
-        if not draft.sources:
-            return [], evidence
-        # The answer rests on the documents about the place; the place's own ranking follows them.
-        seen = {e.clause.clause_id for e in about}
-        rest = [e for e in evidence if e.clause.clause_id not in seen]
-        return [("", draft)], [replace(e, rank=i) for i, e in enumerate(about + rest, 1)]
-
-    def _other_documents(self, generator: Generator, query: Query, evidence: list[Evidence], skip: set[str],
-                         answered: set[str]) -> tuple[list[tuple[str, Draft]], list[list[Evidence]]]:
-        """A question that names no place may be answered by several documents: one part for each document
-        not yet ``answered`` among the best-ranked ones whose own best clauses support an answer (each
-        document searched on its own, so its best clause is found even when another document fills the top
-        of the ranking). Returns the parts and, for each, the evidence it rests on."""
-        if not evidence:
-            return [], []
-        searched = self._search_text(query.text)
-        wide = self.kb.search(searched, self.thresholds.other_document_depth)
-        candidates = [d for d in dict.fromkeys(e.clause.doc.doc_id for e in wide) if d not in answered]
-        parts: list[tuple[str, Draft]] = []
-        used: list[list[Evidence]] = []
-        for doc_id in candidates:
-            if len(parts) >= self.thresholds.max_other_documents:
-                break
-            own = self.kb.search(searched, 4, doc_ids=(doc_id,))
-            needed = self.thresholds.min_support_other_document
-            if not own or not supported(self.support(query.text, own, skip), needed):
-                continue
-            draft = generator.answer(query, own)
-            # The part must rest on a clause that itself supports it, not only on the document's best ones.
-            if draft.sources and supported(self._clause_support(query.text, list(draft.sources), skip), needed):
-                parts.append(("", draft))
-                used.append(own)
-        return parts, used
 
     def _compose(self, base: dict, drafts, evidence: list[Evidence], uncovered, today: dt.date, notes: bool = True,
                  no_basis: list[str] | None = None) -> Answer:
@@ -460,74 +359,9 @@ def _strip_places(text: str, places: list[Place]) -> str:
     return text
 
 
-def _quoted(draft: Draft) -> str:
-    """Every sentence a draft quotes."""
-    return " ".join(s for sentences in draft.sentences for s in sentences)
-
-
-def _with_figures(question: str, draft: Draft) -> Draft:
-    """A draft that also says how the enterprise's own figures compare with the cited clause's thresholds
-    (computed, never guessed), or that the clause states no amount when one is asked for."""
-    clause = draft.sources[0]
-    said = [f"{c.sentence()}[1]。" for c in compare(question, clause.text)]
-    missing = missing_figure(question, " ".join(s for sentences in draft.sentences for s in sentences))
-    if missing:
-        said.append(render(f"no_figure_{missing}"))
-    return replace(draft, text=draft.text + "".join(said)) if said else draft
-
-
 def _cited_first(evidence: list[Evidence], cited: tuple[str, ...]) -> list[Evidence]:
     """The ranking with the clauses a previous answer cited moved to the top (when retrieved at all)."""
     order = {clause_id: i for i, clause_id in enumerate(cited)}
     first = sorted((e for e in evidence if e.clause.clause_id in order), key=lambda e: order[e.clause.clause_id])
     rest = [e for e in evidence if e.clause.clause_id not in cited]
     return [replace(e, rank=i) for i, e in enumerate(first + rest, 1)]
-
-
-_ASKS_WHETHER_EXISTS = re.compile(r"有没有|有无|是否有|有没|(?<![没还])有[^，,。？?]{1,20}(吗|么|嘛)[？?]?$")
-# Words with which a clause provides something (a subsidy, a service, a platform).
-_PROVIDES = re.compile(r"给予|提供|支持|鼓励|补贴|补助|奖励|奖补|贴息|设立|建立|建设|开展|组织|实施|纳入|开放|免收|减免")
-
-
-def asks_whether_exists(question: str) -> bool:
-    """Whether a question asks if a policy provides something ("有没有补贴?", "省里有扶持吗?")."""
-    return bool(_ASKS_WHETHER_EXISTS.search(to_simplified(question).strip()))
-
-
-def _provides(draft: Draft) -> bool:
-    """Whether the sentences a draft quotes provide something, so that "有" is what they say."""
-    return bool(_PROVIDES.search(to_simplified(_quoted(draft))))
-
-
-def _distinct(evidence: list[Evidence]) -> list[Evidence]:
-    """The evidence with each clause once (its first occurrence)."""
-    seen: set[str] = set()
-    return [e for e in evidence if not (e.clause.clause_id in seen or seen.add(e.clause.clause_id))]
-
-
-def _labelled(drafts: list[Draft]) -> list[tuple[str, Draft]]:
-    """The parts of a several-document answer, each introduced by its document's region, and by its title too
-    where two documents of one region answer."""
-    regions = [d.sources[0].doc.region or "全国" for d in drafts]
-    return [(region if regions.count(region) == 1 else f"{region}《{d.sources[0].doc.title}》", d)
-            for region, d in zip(regions, drafts, strict=True)]
-
-
-def _title_share(title: str, question: str) -> float:
-    """Share of a title's bigrams that the question repeats."""
-    grams = set(bigrams(title))
-    return len(grams & set(bigrams(question))) / len(grams) if grams else 0.0
-
-
-def _interleave(lists: list[list[Evidence]]) -> list[Evidence]:
-    """Merge per-region rankings round-robin (so each region's best clauses are near the top), re-ranked."""
-    if len(lists) == 1:
-        return lists[0]
-    merged: list[Evidence] = []
-    seen: set[str] = set()
-    for rank in range(max((len(x) for x in lists), default=0)):
-        for evidence in lists:
-            if rank < len(evidence) and evidence[rank].clause.clause_id not in seen:
-                seen.add(evidence[rank].clause.clause_id)
-                merged.append(replace(evidence[rank], rank=len(merged) + 1))
-    return merged

@@ -3,7 +3,8 @@
 An enterprise often states its own situation ("公司80个人里搞研发的只有6个，比例够不够?", "去年营收800多万"). When a
 cited clause sets a threshold of the same kind (不低于10%, 2000万元以上, 最高不超过3%), the answer says how the stated
 figure compares. When the question asks for an amount and the cited clause states none, the answer says so
-rather than leaving the impression that one exists. Pure functions over text."""
+rather than leaving the impression that one exists. Pure functions over text, and ``with_figures``, which says
+both in a draft."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from dataclasses import dataclass, replace
 
 from assistant.numbers import CHINESE_NUMERALS, chinese_number
 from assistant.retrieval.lexical import bigrams, normalize, words
+from assistant.types import Draft
+from core.prompts import render
 
 # Units a figure can carry, and the kind of quantity each measures.
 _UNIT_KIND = {
@@ -218,6 +221,17 @@ def unanswered_quantity(question: str, quoted: str) -> str | None:
         return None
     parts = [w for w in words(subject) if len(w) >= 2] or [subject]
     return None if any(w in text for w in parts) else subject
+
+
+def with_figures(question: str, draft: Draft) -> Draft:
+    """A draft that also says how the enterprise's own figures compare with the cited clause's thresholds
+    (computed, never guessed), or that the clause states no amount when one is asked for."""
+    clause = draft.sources[0]
+    said = [f"{c.sentence()}[1]。" for c in compare(question, clause.text)]
+    missing = missing_figure(question, draft.quoted)
+    if missing:
+        said.append(render(f"no_figure_{missing}"))
+    return replace(draft, text=draft.text + "".join(said)) if said else draft
 
 
 def _number(value: float) -> str:

@@ -1,13 +1,17 @@
 """Questions about a policy's status ("还有效吗?", "是征求意见稿吗?"): answered from the document's metadata,
-citing the clause that carries its title and period."""
+citing the clause that carries its title and period (``status_drafts``), unless a clause states the period asked
+about (``period_in_text``)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
 
-from assistant.types import Clause, PolicyDoc
+from assistant.retrieval.knowledge import KnowledgeBase
+from assistant.retrieval.lexical import bigrams
+from assistant.types import Clause, Draft, Evidence, PolicyDoc
 from core.prompts import render
+from core.textnorm import to_simplified
 
 _ASKS_STATUS = re.compile(
     r"(还|仍|仍然|是否|现在|目前|依然|已经|是不是)(有效|失效|过期|作废|废止|适用)"
@@ -21,6 +25,13 @@ _ASKS_STATUS = re.compile(
     r"|还能(提|提交|反馈|提出|递交)(意见|建议)?(吗|么|不)?|意见.{0,6}(截止|还能提)"
 )
 _ASKS_DATE = re.compile(r"(什么时候|何时|哪天|哪一天|几号|哪年|日期|时间).{0,4}(发布|印发|出台|发文|成文|公布|下发)|(发布|印发|出台|成文)(日期|时间)")
+
+# A question asking what a period is ("执行期限是怎样的?"), not whether a policy is still in it ("还在实施期内吗?").
+_PERIOD_WORDS = re.compile(
+    r"(有效期限|有效期|执行期限|实施期限|执行期|实施期|执行时间|实施时间|截止时间|截止日期|期限)(?=是|为|有多|多长|多少|几|怎样|怎么|如何|到哪)"
+)
+
+MAX_STATUS_DOCUMENTS = 3  # "重庆的政策还有效吗?" names each of a few documents; beyond that, the best match
 
 
 def asks_date(question: str) -> bool:
@@ -97,3 +108,46 @@ def title_clause(doc: PolicyDoc, clauses: list[Clause]) -> Clause | None:
     """The clause a status answer cites: the one naming the document's title (its first clause)."""
     own = [c for c in clauses if c.doc.doc_id == doc.doc_id]
     return next((c for c in own if doc.title[:8] in c.text), own[0] if own else None)
+
+
+def status_drafts(question: str, doc_ids: tuple[str, ...], today: dt.date, *, kb: KnowledgeBase, top_k: int,
+                  about_dates: bool = False) -> tuple[list[tuple[str, Draft]], list[Evidence]] | None:
+    """The status (or dates) of the documents the question names, by place or by the best match of its words, one
+    part each citing its title clause; and the ranking shown with them. None when nothing is found."""
+    evidence = kb.search(question, top_k, doc_ids=doc_ids or None)
+    if not evidence:
+        return None
+    docs = [kb.docs_by_id[d] for d in doc_ids] if doc_ids else [evidence[0].clause.doc]
+    named = [d for d in docs if _title_share(d.title, question) >= 0.5]  # the question names a document
+    if not named and len(docs) > MAX_STATUS_DOCUMENTS:
+        # A place with many notices: the one the question's words find, not a list of every notice there.
+        docs = [evidence[0].clause.doc]
+    docs = named or docs
+    drafts = []
+    for doc in docs:
+        clause = title_clause(doc, kb.clauses)
+        if clause is None:
+            continue
+        said = dates(doc) if about_dates else explain(doc, today)
+        drafts.append(("", Draft(f"{doc.reference}：{said}[1]", (clause,), ((),))))
+    cited = {c.clause_id for _, d in drafts for c in d.sources}
+    evidence = [e for e in evidence if e.clause.clause_id not in cited]
+    top = [Evidence(c, 1.0, i + 1) for i, c in enumerate(c for _, d in drafts for c in d.sources)]
+    return drafts, top + evidence
+
+
+def period_in_text(question: str, doc_ids: tuple[str, ...], *, kb: KnowledgeBase, search_text: str) -> bool:
+    """Whether a question about a period ("…零收费政策的执行期限是怎样的?") is answered by a clause that states
+    it, rather than by a document's status: the best clause names the very period word asked about.
+    ``search_text``: the question's."""
+    asked = _PERIOD_WORDS.findall(question)
+    if not asked:
+        return False
+    evidence = kb.search(search_text, 1, doc_ids=doc_ids or None)
+    return bool(evidence) and any(word in to_simplified(evidence[0].clause.text) for word in asked)
+
+
+def _title_share(title: str, question: str) -> float:
+    """Share of a title's bigrams that the question repeats."""
+    grams = set(bigrams(title))
+    return len(grams & set(bigrams(question))) / len(grams) if grams else 0.0

@@ -1,5 +1,6 @@
 """Whether the knowledge base supports an answer: how much of what the question asks the best retrieved clauses
-speak to. Pure functions of the question's terms and the texts, so the cut-off is testable by tables.
+speak to. Pure functions of the question's terms and the texts, so the cut-off is testable by tables; the
+cut-offs themselves (``Thresholds``), calibrated on the Q&A sets.
 
 People describe themselves before they ask ("我们是吉林一家会计师事务所，…省里对服务费用有补助吗?"): words of a
 sentence that only says who the asker is weigh less than the words of the sentence that asks. Everyday words
@@ -11,9 +12,12 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
 
 from assistant.retrieval.lexical import FRAMING_WORDS, bigrams, content_terms, normalize, subwords
+from assistant.types import Clause, Evidence
 from core.textnorm import has_cjk
 
 _YEAR = re.compile(r"\d{4}年?")
@@ -79,41 +83,95 @@ def term_found(term: str, text: str) -> float:
     """How far a (normalised) text contains a term: 1 when whole; a long word by the share of its bigrams
     (最多补 is half there in 最多可获得, but 个人所得税 is not 企业所得税); a compound whose parts are all
     there (贷款额度: 再贷款…额度) half; else 0."""
-    if term in text:
-        return 1.0
-    grams = bigrams(term)
-    share = sum(1 for g in grams if g in text) / len(grams) if len(term) > 2 and grams else 0.0
-    if share >= (0.5 if len(term) == 3 else 0.75):
-        return share
-    parts = subwords(term)
-    return 0.5 if len(parts) > 1 and all(p in text for p in parts) else 0.0
+    return _Term(term).found(text)
+
+
+class _Term:
+    """A term looked for in texts (see ``term_found``). Its bigrams and the words it is made of are worked out
+    once, when first needed: one support measure looks for it in every passage and every stretch of one."""
+
+    def __init__(self, term: str):
+        self.term = term
+
+    @cached_property
+    def grams(self) -> list[str]:
+        return bigrams(self.term)
+
+    @cached_property
+    def parts(self) -> list[str]:
+        return subwords(self.term)
+
+    def found(self, text: str) -> float:
+        term = self.term
+        if term in text:
+            return 1.0
+        grams = self.grams
+        share = sum(1 for g in grams if g in text) / len(grams) if len(term) > 2 and grams else 0.0
+        if share >= (0.5 if len(term) == 3 else 0.75):
+            return share
+        parts = self.parts
+        return 0.5 if len(parts) > 1 and all(p in text for p in parts) else 0.0
+
+
+class DocumentFrequencies:
+    """In how many clause texts a word stands whole. The texts' characters and bigrams are indexed once (the chain
+    does it once per index generation), so a question's words are counted without reading every text again."""
+
+    def __init__(self, texts: Sequence[str]):
+        self.texts = tuple(texts)
+        # Each character and bigram → the texts it stands in: a longer word can only stand in the texts that
+        # hold its rarest bigram, and only those are read.
+        containing: dict[str, list[int]] = {}
+        for i, text in enumerate(self.texts):
+            for gram in {*text, *(text[j : j + 2] for j in range(len(text) - 1))}:
+                containing.setdefault(gram, []).append(i)
+        self._containing = containing
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def count(self, forms: Iterable[str]) -> int:
+        """How many texts contain at least one of the forms whole."""
+        found: set[int] = set()
+        for form in forms:
+            found.update(self._texts_with(form))
+        return len(found)
+
+    def _texts_with(self, form: str) -> Iterable[int]:
+        if len(form) <= 2:
+            return self._containing.get(form, ()) if form else range(len(self.texts))
+        rarest = min((self._containing.get(form[j : j + 2], ()) for j in range(len(form) - 1)), key=len)
+        return (i for i in rarest if form in self.texts[i])
 
 
 def support_score(
     terms: Mapping[str, float],
     passages: Sequence[str],
-    corpus: Sequence[str],
+    corpus: Sequence[str] | DocumentFrequencies,
     alternatives: Mapping[str, Sequence[str]] | None = None,
     optional: Collection[str] = (),
 ) -> float:
     """The best passage's IDF-weighted share of the terms (0..1); IDF over the corpus of clause texts (a term
-    occurs in a text when it, or one of its ``alternatives`` policy terms, stands there whole). An ``optional``
-    term (one that describes the asker) counts where it is found and is not missed where it is not."""
+    occurs in a text when it, or one of its ``alternatives`` policy terms, stands there whole), given as the
+    texts or as their ``DocumentFrequencies`` built once. An ``optional`` term (one that describes the asker)
+    counts where it is found and is not missed where it is not."""
     if not terms or not passages:
         return 0.0
     alternatives = alternatives or {}
     forms = {term: tuple(dict.fromkeys((term, *alternatives.get(term, ())))) for term in terms}
-    n = len(corpus)
+    sought = {form: _Term(form) for term_forms in forms.values() for form in term_forms}
+    frequencies = corpus if isinstance(corpus, DocumentFrequencies) else DocumentFrequencies(corpus)
+    n = len(frequencies)
     idf = {}
     for term, weight in terms.items():
-        df = sum(any(form in text for form in forms[term]) for text in corpus) or (
+        df = frequencies.count(forms[term]) or (
             UNSEEN_SUBJECT_DOCUMENT_FREQUENCY if weight >= 1.0 else UNSEEN_DOCUMENT_FREQUENCY
         )
         idf[term] = weight * max(math.log((n + 1) / (df + 0.5)), 0.0)
     required = sum(w for t, w in idf.items() if t not in optional)
 
     def share(text: str) -> float:
-        found = {t: max(term_found(form, text) for form in forms[t]) for t in terms}
+        found = {t: max(sought[form].found(text) for form in forms[t]) for t in terms}
         total = required + sum(idf[t] * found[t] for t in optional if t in idf)
         return sum(idf[t] * found[t] for t in terms) / total if total > 0 else 0.0
 
@@ -139,3 +197,41 @@ def windows(passage: str, size: int = 2) -> list[str]:
 def supported(score: float, threshold: float) -> bool:
     """The cut-off: an answer is given only when the support reaches the calibrated threshold."""
     return score >= threshold
+
+
+# The chain's support measures, lent to the steps that judge a ranking of their own (other documents, the place
+# named): how much of a question the best of the top three retrieved clauses speak to, and given clauses.
+EvidenceSupport = Callable[[str, list[Evidence], set[str]], float]
+ClauseSupport = Callable[[str, list[Clause], set[str]], float]
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Cut-offs below which the knowledge base is judged not to support an answer (calibrated on the sets in
+    qa/ with scripts/calibrate_refusal.py)."""
+
+    min_support: float = 0.62
+    # When lexical and dense retrieval both rank the same clause first, less of the question's wording needs
+    # to be found in it: two independent views agree on what it is about.
+    min_support_agreed: float = 0.42
+    # A follow-up's answer must still be about what was asked before ("国家级的呢?" after a question on
+    # provincial incubators is not answered with a clause on national technology centres).
+    min_follow_up_context: float = 0.7
+    # A follow-up is answered from the clause just cited when this share of its own words is found there.
+    min_follow_up_words: float = 0.45
+    # A question naming no place is also answered from other documents among the best-ranked this deep whose
+    # own best clauses support an answer; at most this many more documents.
+    other_document_depth: int = 12
+    max_other_documents: int = 3
+    # The support another document's part needs: the first part has already shown what the question is about.
+    min_support_other_document: float = 0.5
+
+    def support_needed(self, evidence: list[Evidence]) -> float:
+        """The support an answer needs: less when lexical and dense retrieval agree on the best clause."""
+        if evidence and all(
+            evidence[0].scores.get(system, 0.0) > 0
+            and evidence[0].scores.get(system, 0.0) >= max(e.scores.get(system, 0.0) for e in evidence)
+            for system in ("bm25", "dense")
+        ):
+            return self.min_support_agreed
+        return self.min_support

@@ -105,6 +105,11 @@ class Draft:
     sentences: tuple[tuple[str, ...], ...]
     guard: GuardReport | None = None
 
+    @property
+    def quoted(self) -> str:
+        """Every sentence the draft quotes, joined by spaces."""
+        return " ".join(s for sentences in self.sentences for s in sentences)
+
 
 @dataclass(frozen=True)
 class Part:

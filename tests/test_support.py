@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.support import question_terms, segments, split_terms, support_score, supported, term_found, windows
+from assistant.support import (
+    DocumentFrequencies,
+    question_terms,
+    segments,
+    split_terms,
+    support_score,
+    supported,
+    term_found,
+    windows,
+)
 from assistant.vocabulary import default_vocabulary
 
 CORPUS = [
@@ -56,6 +65,19 @@ def test_support_score_table(question, passage, low, high):
 @pytest.mark.parametrize(("score", "threshold", "expected"), [(0.6, 0.55, True), (0.55, 0.55, True), (0.54, 0.55, False)])
 def test_cut_off_table(score, threshold, expected):
     assert supported(score, threshold) is expected
+
+
+@pytest.mark.parametrize(
+    "forms",
+    [("补助",), ("补",), ("企业所得税",), ("所得税", "企业所得税"), ("再贷款", "贴现"), ("公租房",), ("额度和",), ("",)],
+)
+def test_indexed_document_frequencies_count_what_reading_every_text_counts(forms):
+    assert DocumentFrequencies(CORPUS).count(forms) == sum(any(f in text for f in forms) for text in CORPUS)
+
+
+def test_support_is_the_same_from_the_texts_or_their_document_frequencies():
+    terms = question_terms("专利保险费最多补几年")
+    assert support_score(terms, [CORPUS[0]], DocumentFrequencies(CORPUS)) == support_score(terms, [CORPUS[0]], CORPUS)
 
 
 def test_nothing_to_support_scores_zero():
