@@ -38,7 +38,8 @@ NATIONAL_ISSUERS = ("国务院", "全国人民代表大会", "中共中央", "�
 # A central ministry or commission opening the issuer or the title ("财政部 税务总局…", "国家卫生健康委建立…"):
 # national, unless a place follows it at once ("国家税务总局湖南省税务局").
 _CENTRAL_BODY = re.compile(
-    r"^(?:国家[\u4e00-\u9fff]{1,8}?(?:委员会|委|总局|局|署)|[\u4e00-\u9fff]{2,10}?部|海关总署|审计署|税务总局|"
+    r"^(?!市|省|县|区|州|中共|共青团|集团)"  # a local party or government department, a company's head office
+    r"(?:国家[\u4e00-\u9fff]{1,8}?(?:委员会|委|总局|局|署)|[\u4e00-\u9fff]{2,10}?部|海关总署|审计署|税务总局|"
     r"市场监管总局|中国人民银行|人民银行|银保监会|证监会|国资委)(?=[、，\s和]|关于|印发|发布|建立|$)"
 )
 

@@ -151,3 +151,19 @@ _BODY = ("各县（区）卫生健康委、开发区（新区）社发局、市�
 def test_a_numbered_heading_is_never_the_title_of_a_page_that_lost_its_breaks(first_line, title):
     text = f"{first_line}\n一、基本原则\n（一）将心理危机干预纳入整体部署。\n二、制定干预方案\n（一）目的"
     assert _title_of(text) == title
+
+
+@pytest.mark.parametrize("first_line, level, province", [
+    ("财政部 税务总局 关于支持疫情防控有关税收政策的公告", "national", None),
+    ("国家卫生健康委建立省际对口支援湖北省除武汉以外地市防治工作机制", "national", None),
+    # a place right after the body: the province's office of a national administration
+    ("国家税务总局湖南省税务局关于优化纳税缴费服务的通知", "provincial", "湖南省"),
+    # a local department is not a ministry
+    ("市委宣传部关于做好疫情防控宣传工作的通知", None, None),
+])
+def test_a_central_ministry_opening_the_title_makes_a_document_national(first_line, level, province):
+    from index.clean import Cleaned
+    from index.metadata import extract
+
+    found = extract(Cleaned(text=f"{first_line}\n一、做好相关工作。", removed=[]), default_gazetteer())
+    assert (found.level, found.province) == (level, province)
