@@ -59,11 +59,11 @@ def other_documents(query: Query, evidence: list[Evidence], skip: set[str], answ
     candidates = [d for d in dict.fromkeys(e.clause.doc.doc_id for e in wide) if d not in answered]
     parts: list[tuple[str, Draft]] = []
     used: list[list[Evidence]] = []
+    needed = thresholds.min_support_other_document
     for doc_id in candidates:
         if len(parts) >= thresholds.max_other_documents:
             break
         own = kb.search(search_text, 4, doc_ids=(doc_id,))
-        needed = thresholds.min_support_other_document
         if not own or not supported(support(query.text, own, skip), needed):
             continue
         draft = generator.answer(query, own)

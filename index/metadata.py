@@ -14,6 +14,7 @@ from core.textnorm import to_simplified
 from core.types import Period
 from index.clean import Cleaned, restore_cjk_punctuation
 from index.gazetteer import Gazetteer
+from index.numbering import ANY_MARKER
 
 _DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,12}[〔\[［（(]\d{4}[〕\]］）)]\d{1,4}[号號]")
 _TITLE_IN_NOTICE = (
@@ -24,7 +25,7 @@ _TITLE_IN_NOTICE = (
 )
 _TITLE_ENDINGS = re.compile(r"(意见|通知|方案|办法|计划|决定|规定|条例|细则|措施|规划|法|公告|通告|指南|（征求意见稿）)$")
 # A numbered heading of the body ("二、制定干预方案", "（一）…", "1.…", "第三条") is never the document's title.
-_HEADING = re.compile(r"^\s*(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[)）]|\d+[、.．]|第[一二三四五六七八九十百\d]+[章节条])")
+_HEADING = re.compile(r"^\s*" + ANY_MARKER)
 # Pieces of a run-in first line that are no title: a dateline, a time, a byline.
 _NOT_TITLE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}:\d{2}|来源|编辑|记者|日电")
 _ORG = re.compile(r"^.{2,30}?(人民代表大会常务委员会|人民政府办公厅|人民政府办公室|人民政府|办公厅|办公室|委员会|国务院|厅|局)$")
