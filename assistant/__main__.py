@@ -71,7 +71,16 @@ def _eval(settings: Settings, args) -> int:
         return 2
     if args.generator:
         settings = settings.model_copy(update={"generator": args.generator})
-    run = evaluate(make_assistant(settings), qa, Path(args.out), limit=args.limit)
+    embedder = None
+    if args.corpus:
+        from evaluation.knowledge_bases import build_knowledge_base
+        from index.embeddings import make_embedder
+
+        sources = [Path(c) for c in args.corpus]
+        home = Path(args.home) if args.home else _knowledge_base_home(settings, sources)
+        embedder = make_embedder(settings)
+        settings = build_knowledge_base(settings, sources, home, embedder)
+    run = evaluate(make_assistant(settings, embedder), qa, Path(args.out), limit=args.limit)
     for error in run["errors"]:
         print(f"skipped {qa}: {error}", file=sys.stderr)
     _print_scores(run)
@@ -82,6 +91,13 @@ def _eval(settings: Settings, args) -> int:
         write_report(run, Path(args.report), f"Evaluation of {qa.name}")
         print(f"report → {args.report}")
     return 0
+
+
+def _knowledge_base_home(settings: Settings, sources: list[Path]) -> Path:
+    """Where a knowledge base of these sources lives by default: one BEIR folder shares bench-answers' copy."""
+    if len(sources) == 1 and (sources[0] / "corpus.jsonl").exists():
+        return Path(settings.data_dir) / "bench" / sources[0].resolve().name
+    return Path(settings.data_dir) / "kb" / "+".join(s.resolve().name for s in sources)
 
 
 def _print_scores(run: dict) -> None:
@@ -153,6 +169,10 @@ def main(argv: list[str] | None = None) -> int:
     ev.add_argument("--generator", help="answer generator for this run (default: POLICYQA_GENERATOR); an LLM one is "
                                         "compared with the extractive one on the same cases")
     ev.add_argument("--limit", type=int, help="only the first N cases (a subset, for slow generators)")
+    ev.add_argument("--corpus", action="append", help="evaluate on a knowledge base of these documents instead of the "
+                    "product's index: a folder of documents or a BEIR folder (repeatable; e.g. --corpus corpus "
+                    "--corpus ../shared/extra-corpus), built in a data directory of its own")
+    ev.add_argument("--home", help="where that knowledge base's corpus copy and data live (default: <data dir>/kb/…)")
     bench = sub.add_parser("bench-retrieval", help="chunk-level retrieval benchmark on a BEIR folder")
     bench.add_argument("--beir", required=True, help="folder with corpus.jsonl, queries.jsonl, qrels/test.tsv")
     bench.add_argument("--ids", help="file of query ids to run (e.g. dev_ids.txt)")

@@ -4,25 +4,26 @@ published in 浙江. Only documents whose text names the place are considered.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
+from assistant.decide import Decision
 from assistant.generators import Generator
 from assistant.retrieval.knowledge import KnowledgeBase
-from assistant.support import EvidenceSupport, Thresholds, supported
 from assistant.types import Draft, Evidence, Query
 from index.gazetteer import Place
 
 
 def about_the_place(query: Query, places: tuple[Place, ...], skip: set[str], evidence: list[Evidence],
                     searched: set[str], *, kb: KnowledgeBase, generator: Generator, search_text: str, top_k: int,
-                    support: EvidenceSupport, thresholds: Thresholds,
+                    decide: Callable[[str, list[Evidence], set[str]], Decision],
                     ) -> tuple[list[tuple[str, Draft]], list[Evidence]]:
     """The answer from documents not yet ``searched`` that name one of ``places``, and the ranking shown with it;
     no part and ``evidence`` as it is when none supports an answer. ``search_text``: the question's."""
     names = {n for p in places for n in (p.name, p.short) if len(n) >= 2}
     wide = kb.search(search_text, top_k)
     about = [e for e in wide if e.clause.doc.doc_id not in searched and any(n in e.clause.doc.text for n in names)]
-    if not about or not supported(support(query.text, about, skip), thresholds.support_needed(about)):
+    if not about or not decide(query.text, about, skip).answers:
         return [], evidence
     draft = generator.answer(query, about)
     if not draft.sources:

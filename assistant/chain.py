@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from assistant.about_place import about_the_place
 from assistant.checks import check_citations
 from assistant.conversation import Conversation, Turn, resolve
+from assistant.decide import Action, Decision, DecisionModel, features, load_model
 from assistant.figures import unanswered_quantity, with_figures
 from assistant.generators import Generator, generator_factory
 from assistant.guard import screen
@@ -20,7 +21,15 @@ from assistant.retrieval.lexical import normalize
 from assistant.retrieval.snapshot import Snapshot
 from assistant.several import interleave, with_other_documents
 from assistant.status import asks_date, asks_status, note, period_in_text, status_drafts
-from assistant.support import DocumentFrequencies, Thresholds, asked_text, split_terms, support_score, supported
+from assistant.support import (
+    DocumentFrequencies,
+    SupportMeasure,
+    Thresholds,
+    asked_text,
+    measure_support,
+    split_terms,
+    supported,
+)
 from assistant.timing import Stopwatch, TimedGenerator
 from assistant.types import (
     REPHRASE_REASONS,
@@ -64,8 +73,9 @@ class Assistant:
     """Answers questions from the knowledge base; conversations are passed in, never shared."""
 
     def __init__(self, knowledge: KnowledgeBase, settings, thresholds: Thresholds | None = None,
-                 vocabulary: Vocabulary | None = None):
+                 vocabulary: Vocabulary | None = None, decision_model: DecisionModel | None = None):
         self.kb = knowledge
+        self.decision_model = decision_model or load_model()
         self.settings = settings
         self.thresholds = thresholds or Thresholds()
         self._prepared: Prepared | None = None  # what the chain derives from the knowledge base's snapshot
@@ -121,10 +131,21 @@ class Assistant:
     def _clause_support(self, text: str, clauses: list[Clause], skip: set[str], background: bool = True) -> float:
         """The support measure of a text against clauses; ``background``: the words of a sentence that only
         describes the asker are optional (a follow-up's context is judged with every word required)."""
+        return self._measure(text, clauses, skip, background).score
+
+    def _measure(self, text: str, clauses: list[Clause], skip: set[str], background: bool = True) -> SupportMeasure:
+        """The support measure with its parts (``assistant.support.measure_support``)."""
         terms, optional = split_terms(text, skip, self.vocabulary)
         passages = [self._normalised_text(clause) for clause in clauses]
-        return support_score(terms, passages, self._prepared.frequencies, self._alternatives,
-                             optional if background else ())
+        return measure_support(terms, passages, self._prepared.frequencies, self._alternatives,
+                               optional if background else ())
+
+    def decide(self, text: str, evidence: list[Evidence], skip: set[str], follow_up: bool = False) -> Decision:
+        """The one decision on a ranking: whether its clauses answer the question (``assistant.decide``)."""
+        values = features(self._measure(text, [e.clause for e in evidence[:3]], skip),
+                          self._measure(text, [e.clause for e in evidence[:1]], skip),
+                          evidence, len(self._normalised), follow_up)
+        return self.decision_model.decide(values, evidence)
 
     def _follows(self, context: str, draft: Draft, skip: set[str], cited: tuple[str, ...] = ()) -> bool:
         """Whether the clause a follow-up's answer cites is about the question it follows: one the previous
@@ -258,6 +279,7 @@ class Assistant:
         places = [place for place, _ in groups if place]
         missing: list[str] = []
         guards: list[GuardReport] = []
+        decisions: list[Decision] = []
         for place, ids in groups:
             label = place.name if place else ""
             # In a comparison, each region is searched without the other regions' names in the query.
@@ -268,7 +290,9 @@ class Assistant:
                 evidence = _cited_first(evidence, query.cited)
             evidence_lists.append(evidence)
             draft = None
-            if supported(self.support(text, evidence, skip), self.thresholds.support_needed(evidence)):
+            decision = self.decide(text, evidence, skip, bool(query.context))
+            decisions.append(decision)
+            if decision.answers:
                 continuing = self._continuing(query, evidence, skip, place)
                 # "具体…?" about the clause just quoted in part: the whole clause.
                 whole = continuing is not evidence and bool(_ASKS_DETAIL.search(query.original))
@@ -286,8 +310,8 @@ class Assistant:
             searched = {doc_id for _, ids in groups for doc_id in (ids or ())}
             drafts, merged = about_the_place(
                 query, named, skip, merged, searched, kb=self.kb, generator=generator,
-                search_text=self._search_text(query.text), top_k=self.settings.top_k, support=self.support,
-                thresholds=self.thresholds)
+                search_text=self._search_text(query.text), top_k=self.settings.top_k, decide=self.decide)
+        base = {**base, "decision": decisions[0] if decisions else None}
         if not drafts:
             return self._refuse(base, "no_support", merged, guard=GuardReport.merged(guards))
         if len(drafts) == 1 and not drafts[0][0] and unanswered_quantity(base["question"], drafts[0][1].quoted):
@@ -341,8 +365,15 @@ class Assistant:
             text = REFUSAL + render("refusal_region_hint", regions="、".join(n for n, _ in self.kb.regions.regions()))
         if reason in REPHRASE_REASONS:  # not a gap of the knowledge base: the question must be asked in Chinese
             text = render("english_question")
+        related: tuple[Evidence, ...] = ()
+        decision = base.get("decision")
+        if reason == "no_support" and evidence and decision is not None and decision.action is not Action.REFUSE:
+            # Not sure: no clause answers directly, the closest ones may help (shown apart, never cited).
+            related = tuple(evidence[: self.settings.related_clauses])
+            text = text + "\n" + render("not_sure", related="\n".join(
+                render("not_sure_clause", reference=e.clause.reference, excerpt=_excerpt(e.clause.text)) for e in related))
         return _in_script(Answer(refused=True, body=(Part(text),), evidence=tuple(evidence or ()), reason=reason,
-                                 guard=guard, **base))
+                                 guard=guard, related=related, **base))
 
 
 def _in_script(answer: Answer) -> Answer:
@@ -350,6 +381,12 @@ def _in_script(answer: Answer) -> Answer:
     body = tuple(Part(in_script(p.text, answer.script), in_script(p.label, answer.script)) for p in answer.body)
     notes = tuple(Note(n.kind, in_script(n.text, answer.script)) for n in answer.notes)
     return replace(answer, body=body, notes=notes)
+
+
+def _excerpt(text: str, limit: int = 60) -> str:
+    """The opening of a clause, for a list of possibly related clauses."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _strip_places(text: str, places: list[Place]) -> str:

@@ -144,6 +144,18 @@ class DocumentFrequencies:
         return (i for i in rarest if form in self.texts[i])
 
 
+@dataclass(frozen=True)
+class SupportMeasure:
+    """What the support measure found: ``score`` (0..1, see ``support_score``), the share of the required terms'
+    weight that no clause of the knowledge base contains (``unseen``: the subject it may lack), the share of it the
+    best passage lacks (``missing``), and how many terms were sought."""
+
+    score: float = 0.0
+    unseen: float = 0.0
+    missing: float = 1.0
+    terms: int = 0
+
+
 def support_score(
     terms: Mapping[str, float],
     passages: Sequence[str],
@@ -155,31 +167,57 @@ def support_score(
     occurs in a text when it, or one of its ``alternatives`` policy terms, stands there whole), given as the
     texts or as their ``DocumentFrequencies`` built once. An ``optional`` term (one that describes the asker)
     counts where it is found and is not missed where it is not."""
+    return measure_support(terms, passages, corpus, alternatives, optional).score
+
+
+def measure_support(
+    terms: Mapping[str, float],
+    passages: Sequence[str],
+    corpus: Sequence[str] | DocumentFrequencies,
+    alternatives: Mapping[str, Sequence[str]] | None = None,
+    optional: Collection[str] = (),
+) -> SupportMeasure:
+    """The support measure (``support_score``) with its parts (``SupportMeasure``)."""
     if not terms or not passages:
-        return 0.0
+        return SupportMeasure(terms=len(terms))
     alternatives = alternatives or {}
     forms = {term: tuple(dict.fromkeys((term, *alternatives.get(term, ())))) for term in terms}
     sought = {form: _Term(form) for term_forms in forms.values() for form in term_forms}
     frequencies = corpus if isinstance(corpus, DocumentFrequencies) else DocumentFrequencies(corpus)
     n = len(frequencies)
     idf = {}
+    unseen = set()
     for term, weight in terms.items():
-        df = frequencies.count(forms[term]) or (
-            UNSEEN_SUBJECT_DOCUMENT_FREQUENCY if weight >= 1.0 else UNSEEN_DOCUMENT_FREQUENCY
-        )
+        df = frequencies.count(forms[term])
+        if not df:
+            unseen.add(term)
+            df = UNSEEN_SUBJECT_DOCUMENT_FREQUENCY if weight >= 1.0 else UNSEEN_DOCUMENT_FREQUENCY
         idf[term] = weight * max(math.log((n + 1) / (df + 0.5)), 0.0)
     required = sum(w for t, w in idf.items() if t not in optional)
 
-    def share(text: str) -> float:
-        found = {t: max(sought[form].found(text) for form in forms[t]) for t in terms}
+    def found_in(text: str) -> dict[str, float]:
+        return {t: max(sought[form].found(text) for form in forms[t]) for t in terms}
+
+    def share(found: dict[str, float]) -> float:
         total = required + sum(idf[t] * found[t] for t in optional if t in idf)
         return sum(idf[t] * found[t] for t in terms) / total if total > 0 else 0.0
 
     # What answers is said in one place: the passage as a whole and its best stretch of two sentences count
     # alike (the words of 价格扣除 scattered over a long clause are not an answer about 价格扣除).
-    return max(
-        (1 - WINDOW_SHARE) * share(p) + WINDOW_SHARE * max(share(w) for w in windows(p, WINDOW_SENTENCES))
-        for p in passages
+    best, best_found = -1.0, {}
+    for passage in passages:
+        found = found_in(passage)
+        score = (1 - WINDOW_SHARE) * share(found) + WINDOW_SHARE * max(
+            share(found_in(w)) for w in windows(passage, WINDOW_SENTENCES))
+        if score > best:
+            best, best_found = score, found
+    asked = {t: w for t, w in idf.items() if t not in optional}
+    weight = sum(asked.values())
+    return SupportMeasure(
+        score=best,
+        unseen=sum(w for t, w in asked.items() if t in unseen) / weight if weight > 0 else 0.0,
+        missing=sum(w * (1 - best_found[t]) for t, w in asked.items()) / weight if weight > 0 else 0.0,
+        terms=len(terms),
     )
 
 

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from core.textnorm import to_simplified, to_traditional
 from core.types import STATUS_LABELS, Clause, PolicyDoc, Status
+
+if TYPE_CHECKING:
+    from assistant.decide import Decision
 
 __all__ = [
     "REPHRASE_REASONS", "STATUS_LABELS", "Answer", "Citation", "Clause", "Draft", "Evidence", "GuardReport", "Note", "Part",
@@ -165,6 +169,10 @@ class Answer:
     today: dt.date | None = None
     guard: GuardReport | None = None  # the LLM guard's decisions (None: no LLM wrote this answer)
     rewritten_question: str = ""  # what the LLM rewrote a follow-up into before retrieval (empty: not rewritten)
+    # The decision on the first ranking (``assistant.decide``; None when a rule declined before retrieval).
+    decision: Decision | None = None
+    # "Not sure": the closest clauses, possibly related; never citations (the answer stays refused).
+    related: tuple[Evidence, ...] = ()
 
     @property
     def text(self) -> str:
@@ -198,6 +206,7 @@ class Answer:
             "reason": self.reason,
             "timings": {name: round(value, 1) for name, value in vars(self.timings).items()},
             **self._llm_fields(),
+            **self._decision_fields(),
         }
 
     def _llm_fields(self) -> dict:
@@ -207,6 +216,16 @@ class Answer:
             out["guard"] = self.guard.fields()
         if self.rewritten_question:
             out["rewritten_question"] = self.rewritten_question
+        return out
+
+    def _decision_fields(self) -> dict:
+        """The decision taken and the possibly related clauses of a "not sure" answer."""
+        out: dict = {}
+        if self.decision is not None:
+            out["decision"] = self.decision.record()
+        if self.related:
+            out["related"] = [{"doc_id": e.clause.doc.doc_id, "title": e.clause.doc.title, "clause": e.clause.clause_path,
+                               "reference": e.clause.reference, "text": e.clause.text} for e in self.related]
         return out
 
     def record(self) -> dict:
@@ -227,6 +246,7 @@ class Answer:
             ],
             "latency_ms": round(self.latency_ms, 1),
             **self._llm_fields(),
+            **self._decision_fields(),
         }
 
 

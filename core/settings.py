@@ -59,6 +59,9 @@ class Settings(BaseSettings):
         None, description="Date used to compute policy status (default: the real today). For tests and audits."
     )
     top_k: int = Field(8, description="Clauses handed to the answer generator.")
+    related_clauses: int = Field(
+        3, ge=0, le=8, description="A question no clause answers directly shows this many closest clauses as possibly "
+        "related (not cited); 0: a bare refusal.")
     generator: str = Field(
         "extractive",
         description="Answer generator (assistant.generators): 'extractive', 'llamacpp' (a local GGUF model) or 'openai' "

@@ -49,14 +49,14 @@ class QueryCache:
         return [found[k] for k in keys]
 
 
-def _read_jsonl(path: Path) -> list[dict]:
+def read_jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def load_beir(folder: Path, ids_file: Path | None):
     """Corpus, queries (optionally only the listed ids), qrels and answers of a BEIR folder."""
-    corpus = _read_jsonl(folder / "corpus.jsonl")
-    queries = _read_jsonl(folder / "queries.jsonl")
+    corpus = read_jsonl(folder / "corpus.jsonl")
+    queries = read_jsonl(folder / "queries.jsonl")
     if ids_file:
         wanted = set(ids_file.read_text(encoding="utf-8").split())
         queries = [q for q in queries if q["_id"] in wanted]
@@ -64,11 +64,11 @@ def load_beir(folder: Path, ids_file: Path | None):
     with (folder / "qrels" / "test.tsv").open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle, delimiter="\t"):
             qrels.setdefault(row["query-id"], set()).add(row["corpus-id"])
-    answers = {a["_id"]: a for a in _read_jsonl(folder / "answers.jsonl")} if (folder / "answers.jsonl").exists() else {}
+    answers = {a["_id"]: a for a in read_jsonl(folder / "answers.jsonl")} if (folder / "answers.jsonl").exists() else {}
     return corpus, queries, qrels, answers
 
 
-def _write_corpus(corpus: list[dict], target: Path) -> None:
+def write_corpus(corpus: list[dict], target: Path) -> None:
     target.mkdir(parents=True, exist_ok=True)
     for doc in corpus:
         path = target / f"{doc['_id']}.txt"
@@ -80,7 +80,7 @@ def _write_corpus(corpus: list[dict], target: Path) -> None:
 def index_beir(settings, corpus: list[dict], home: Path, embedder=None):
     """Index a benchmark's documents as a corpus of their own (``home/corpus``, data in ``home/data``), cached by
     clause content hash; the settings for that corpus and the embedder used."""
-    _write_corpus(corpus, home / "corpus")
+    write_corpus(corpus, home / "corpus")
     bench_settings = replace_settings(settings, corpus_dir=home / "corpus", data_dir=home / "data", catalog_path=home / "catalog.yaml")
     embedder = embedder or make_embedder(bench_settings)
     started = time.perf_counter()

@@ -1,0 +1,116 @@
+"""Whether the retrieved clauses answer the question: one decision, taken by a model fitted on the Q&A sets
+(``scripts/fit_decision.py``, ``make fit``) rather than by cut-offs set by hand.
+
+The decision reads features of the question against its ranked evidence (how much of what is asked the best
+clauses state, how much of it no clause of the knowledge base names at all, the retrievers' scores and whether
+they agree) and gives the probability that the question is one the knowledge base answers. At or above the
+model's threshold the chain answers; below it, when clauses were retrieved, the answer is "not sure": no clause
+answers directly, and the closest ones are shown as possibly related (never as citations)."""
+
+from __future__ import annotations
+
+import enum
+import json
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from assistant.support import SupportMeasure
+from assistant.types import Evidence
+
+MODEL_PATH = Path(__file__).parent / "rules" / "decision.json"
+
+
+class Action(enum.StrEnum):
+    """What the chain does with a question."""
+
+    ANSWER = "answer"
+    NOT_SURE = "not_sure"  # no clause answers directly: the closest clauses are shown as possibly related
+    REFUSE = "refuse"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The decision on one ranking: the action, the model's probability that the knowledge base answers, and the
+    features it was taken on (kept with the answer, so that an evaluation run is also the data to fit on)."""
+
+    action: Action
+    probability: float
+    threshold: float
+    features: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def answers(self) -> bool:
+        return self.action is Action.ANSWER
+
+    def record(self) -> dict:
+        return {"action": str(self.action), "probability": round(self.probability, 4),
+                "threshold": self.threshold, "features": {k: round(v, 4) for k, v in self.features.items()}}
+
+
+def features(measure: SupportMeasure, first: SupportMeasure, evidence: list[Evidence], clauses: int,
+             follow_up: bool) -> dict[str, float]:
+    """The decision's features: ``measure`` is the support of the question by the best of the top clauses,
+    ``first`` by the first-ranked clause alone; ``clauses`` the size of the knowledge base."""
+    top = evidence[0] if evidence else None
+
+    def raw(item: Evidence | None, system: str) -> float:
+        return item.scores.get(system, 0.0) if item is not None else 0.0
+
+    def agreed() -> float:
+        return float(bool(evidence) and all(
+            raw(top, system) > 0 and raw(top, system) >= max(raw(e, system) for e in evidence)
+            for system in ("bm25", "dense")))
+
+    return {
+        "support": measure.score,
+        "support_first": first.score,
+        "unseen": measure.unseen,
+        "missing_first": first.missing,
+        "agreed": agreed(),
+        "dense_top": raw(top, "dense"),
+        "dense_best": max((raw(e, "dense") for e in evidence), default=0.0),
+        "cover_top": raw(top, "cover"),
+        "fused_margin": (evidence[0].score - evidence[1].score) if len(evidence) > 1 else (top.score if top else 0.0),
+        "log_terms": math.log1p(measure.terms),
+        "log_clauses": math.log1p(clauses),
+        "follow_up": float(follow_up),
+    }
+
+
+@dataclass(frozen=True)
+class DecisionModel:
+    """A logistic regression over standardised features, as ``scripts/fit_decision.py`` wrote it."""
+
+    names: tuple[str, ...]
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    coef: tuple[float, ...]
+    intercept: float
+    threshold: float
+
+    @classmethod
+    def from_dict(cls, data: dict) -> DecisionModel:
+        return cls(tuple(data["features"]), tuple(data["mean"]), tuple(data["scale"]), tuple(data["coef"]),
+                   float(data["intercept"]), float(data["threshold"]))
+
+    def probability(self, values: dict[str, float]) -> float:
+        z = self.intercept + sum(
+            c * (values.get(n, 0.0) - m) / s for n, m, s, c in zip(self.names, self.mean, self.scale, self.coef, strict=True))
+        return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
+
+    def decide(self, values: dict[str, float], evidence: list[Evidence]) -> Decision:
+        """Answer at or above the threshold; below it, "not sure" when clauses were retrieved, else refuse."""
+        p = self.probability(values)
+        action = Action.ANSWER if p >= self.threshold else Action.NOT_SURE if evidence else Action.REFUSE
+        return Decision(action, p, self.threshold, values)
+
+
+@lru_cache(maxsize=4)
+def load_model(path: Path = MODEL_PATH) -> DecisionModel:
+    """The fitted decision model (read once)."""
+    return DecisionModel.from_dict(json.loads(path.read_text(encoding="utf-8")))
+
+
+__all__ = ["MODEL_PATH", "Action", "Decision", "DecisionModel", "features", "load_model"]
