@@ -6,7 +6,7 @@ export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 SHARED ?= ../shared
 
-.PHONY: setup index run test test-fast lint bench-index bench-retrieval bench-answers bench-latency bench-concurrency bench-load eval clean \
+.PHONY: setup index run test test-fast lint bench-index bench-retrieval bench-answers bench-latency bench-concurrency bench-load eval clean fit eval-new-documents \
 	setup-llm model test-llm bench-llm eval-llm
 
 setup:
@@ -33,6 +33,21 @@ bench-index: setup
 
 eval: index
 	$(PY) -m assistant eval --qa qa/dev.jsonl --out data/eval/dev-results.jsonl --report data/eval/dev-report.html
+
+# The answer-or-not decision, fitted on the public Q&A sets (builds the ncppolicies knowledge base first: ~15 min
+# of embedding on a fresh machine, cached after); writes assistant/rules/decision.json with its cross-validated figures.
+fit: index
+	$(PY) scripts/fit_decision.py --shared $(SHARED)
+
+# Colloquial questions about documents the rules were not written on, each set on its own knowledge base: the
+# seeds plus the nine laws of extra-corpus, and the 599 ncppolicies notices (qa/laws-colloquial and
+# qa/ncp-colloquial are held out of `make fit`; ncp-natural-train is fitted on).
+eval-new-documents: setup
+	$(PY) -m assistant eval --qa qa/laws-colloquial.jsonl --corpus corpus --corpus $(SHARED)/extra-corpus \
+		--out data/eval/laws-colloquial.jsonl
+	$(PY) -m assistant eval --qa qa/ncp-colloquial.jsonl --corpus $(SHARED)/bench/ncppolicies --out data/eval/ncp-colloquial.jsonl
+	$(PY) -m assistant eval --qa $(SHARED)/qa/ncp-natural-train.jsonl --corpus $(SHARED)/bench/ncppolicies \
+		--out data/eval/ncp-natural-train.jsonl
 
 bench-latency: index
 	$(PY) scripts/bench_latency.py --qa qa/dev.jsonl

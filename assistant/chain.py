@@ -211,8 +211,10 @@ class Assistant:
                                                search_text=self._search_text(simplified)):
             doc_ids = match.doc_ids
             if _REFERS_BACK.search(simplified) and not self.kb.regions.gazetteer.find(simplified):
-                # "这个文件还有效吗?": the documents the previous answer cited.
-                doc_ids = conversation.cited_docs() or doc_ids
+                # "这个文件还有效吗?": the documents the previous answer cited; none cited, none meant.
+                doc_ids = conversation.cited_docs()
+                if not doc_ids:
+                    return self._refuse(base, "no_reference")
             if doc_filter is not None:
                 doc_ids = tuple(d for d in (doc_ids or doc_filter) if d in doc_filter)
                 if not doc_ids:
@@ -363,8 +365,8 @@ class Assistant:
         text = REFUSAL
         if reason == "region_not_covered":
             text = REFUSAL + render("refusal_region_hint", regions="、".join(n for n, _ in self.kb.regions.regions()))
-        if reason in REPHRASE_REASONS:  # not a gap of the knowledge base: the question must be asked in Chinese
-            text = render("english_question")
+        if reason in REPHRASE_REASONS:  # not a gap of the knowledge base: the question must be asked differently
+            text = render(REPHRASE_REASONS[reason])
         related: tuple[Evidence, ...] = ()
         decision = base.get("decision")
         if reason == "no_support" and evidence and decision is not None and decision.action is not Action.REFUSE:

@@ -52,26 +52,28 @@ class Decision:
 def features(measure: SupportMeasure, first: SupportMeasure, evidence: list[Evidence], clauses: int,
              follow_up: bool) -> dict[str, float]:
     """The decision's features: ``measure`` is the support of the question by the best of the top clauses,
-    ``first`` by the first-ranked clause alone; ``clauses`` the size of the knowledge base."""
+    ``first`` by the first-ranked clause alone; ``clauses`` the size of the knowledge base. Retrievers are read by
+    whether they rank the first clause best, not by their raw scores, so that another embedder (whose similarities
+    lie on another scale) keeps the model's meaning."""
     top = evidence[0] if evidence else None
 
     def raw(item: Evidence | None, system: str) -> float:
         return item.scores.get(system, 0.0) if item is not None else 0.0
 
-    def agreed() -> float:
-        return float(bool(evidence) and all(
-            raw(top, system) > 0 and raw(top, system) >= max(raw(e, system) for e in evidence)
-            for system in ("bm25", "dense")))
+    def first_by(system: str) -> float:
+        return float(top is not None and raw(top, system) > 0
+                     and raw(top, system) >= max(raw(e, system) for e in evidence))
 
     return {
         "support": measure.score,
         "support_first": first.score,
         "unseen": measure.unseen,
         "missing_first": first.missing,
-        "agreed": agreed(),
-        "dense_top": raw(top, "dense"),
-        "dense_best": max((raw(e, "dense") for e in evidence), default=0.0),
+        "bm25_first": first_by("bm25"),
+        "dense_first": first_by("dense"),
+        "agreed": first_by("bm25") * first_by("dense"),
         "cover_top": raw(top, "cover"),
+        "cover_best": max((raw(e, "cover") for e in evidence), default=0.0),
         "fused_margin": (evidence[0].score - evidence[1].score) if len(evidence) > 1 else (top.score if top else 0.0),
         "log_terms": math.log1p(measure.terms),
         "log_clauses": math.log1p(clauses),

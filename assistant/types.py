@@ -139,7 +139,9 @@ class Note:
 
 
 # Why a question may be declined without saying anything about the knowledge base: it has to be asked differently.
-REPHRASE_REASONS = frozenset({"not_chinese"})
+# Each is said by its own template: a question in English must be put in Chinese; "这个文件还有效吗?" when no answer
+# of the conversation cited a document must say which document it means.
+REPHRASE_REASONS = {"not_chinese": "english_question", "no_reference": "no_reference"}
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-FEATURES = ("support", "support_first", "unseen", "missing_first", "agreed", "dense_top", "dense_best", "cover_top",
-            "fused_margin", "log_terms", "log_clauses", "follow_up")
+FEATURES = ("support", "support_first", "unseen", "missing_first", "bm25_first", "dense_first", "agreed", "cover_top",
+            "cover_best", "fused_margin", "log_terms", "log_clauses", "follow_up")
 SEED_SETS = ("dev", "extended", "probe", "natural-dev", "colloquial", "situations")
 MODEL = ROOT / "assistant" / "rules" / "decision.json"
 # The smallest share of unanswerable questions refused that the threshold must keep (issue 15: ≥ 0.85).
@@ -57,8 +57,9 @@ def unanswerable(qa: Path, out: Path) -> Path:
     return out
 
 
-def collect(shared: Path, work: Path) -> None:
-    """Run every set on its knowledge base; results (with each decision's features) in ``work/<set>.jsonl``."""
+def collect(shared: Path, work: Path, only: set[str] | None = None) -> None:
+    """Run every set (or the ``only`` ones) on its knowledge base; results (with each decision's features) in
+    ``work/<set>.jsonl``."""
     from core.settings import load_settings
     from evaluation.knowledge_bases import build_knowledge_base
     from evaluation.runner import evaluate
@@ -70,10 +71,12 @@ def collect(shared: Path, work: Path) -> None:
     embedder = make_embedder(settings)
     build(settings, embedder, progress=False)
     seeds = make_assistant(settings, embedder)
-    ncp_settings = build_knowledge_base(settings, [shared / "bench" / "ncppolicies"],
-                                        Path(settings.data_dir) / "bench" / "ncppolicies", embedder)
-    ncp = make_assistant(ncp_settings, embedder)
     work.mkdir(parents=True, exist_ok=True)
+    ncp = None
+    if only is None or any(name.startswith("ncp-") and "@" not in name for name in only):
+        ncp_settings = build_knowledge_base(settings, [shared / "bench" / "ncppolicies"],
+                                            Path(settings.data_dir) / "bench" / "ncppolicies", embedder)
+        ncp = make_assistant(ncp_settings, embedder)
     runs = [(name, ROOT / "qa" / f"{name}.jsonl", seeds) for name in SEED_SETS]
     runs += [("train-seeds", shared / "qa" / "train-seeds.jsonl", seeds),
              ("ncp-natural-train", shared / "qa" / "ncp-natural-train.jsonl", ncp),
@@ -81,6 +84,8 @@ def collect(shared: Path, work: Path) -> None:
              ("ncp-natural-train@seeds",
               unanswerable(shared / "qa" / "ncp-natural-train.jsonl", work / "ncp-natural-train@seeds.cases.jsonl"), seeds)]
     for name, qa, assistant in runs:
+        if only is not None and name not in only:
+            continue
         run = evaluate(assistant, qa, work / f"{name}.jsonl")
         overall = run["scores"]["overall"]
         print(f"{name:<26} {overall['cases']:>4} cases  accuracy {overall.get('answer_accuracy')}  "
@@ -197,7 +202,7 @@ def fit(work: Path, model_path: Path) -> None:
         "cross_validated": report,
         "made_by": "scripts/fit_decision.py (make fit)",
     }, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    print(f"model → {model_path.relative_to(ROOT)}")
+    print(f"model → {model_path}")
 
 
 def main() -> int:
@@ -206,9 +211,10 @@ def main() -> int:
     parser.add_argument("--work", default=str(ROOT / "data" / "fit"), help="where the collected runs go")
     parser.add_argument("--fit-only", action="store_true", help="fit on the runs collected last time")
     parser.add_argument("--model", default=str(MODEL))
+    parser.add_argument("--sets", help="collect only these sets (comma-separated names), keep the others' last runs")
     args = parser.parse_args()
     if not args.fit_only:
-        collect(Path(args.shared), Path(args.work))
+        collect(Path(args.shared), Path(args.work), set(args.sets.split(",")) if args.sets else None)
     fit(Path(args.work), Path(args.model))
     return 0
 

@@ -40,15 +40,17 @@ def highlight(text: str, sentences: tuple[str, ...]) -> str:
     return "".join(out).replace("\n", "<br>")
 
 
-def source_card(citation: Citation, today: dt.date) -> str:
-    """One cited clause: title, 文号, issuer, clause path, status badge, the clause with used sentences marked."""
+def source_card(citation: Citation, today: dt.date, related: bool = False) -> str:
+    """One cited clause: title, 文号, issuer, clause path, status badge, the clause with used sentences marked;
+    ``related``: a clause shown as possibly related to a question no clause answers (not a citation)."""
     clause = citation.clause
     doc = clause.doc
     status = doc.status(today)
     esc = html.escape
+    kind, key = ("source related", "相关") if related else ("source", f"[{citation.key}]")
     return (
-        f'<div class="source" data-key="{citation.key}" data-clause="{esc(clause.clause_id)}">'
-        f'<div class="source-head"><span class="source-key">[{citation.key}]</span> '
+        f'<div class="{kind}" data-key="{citation.key}" data-clause="{esc(clause.clause_id)}">'
+        f'<div class="source-head"><span class="source-key">{key}</span> '
         f'<span class="source-title">《{esc(doc.title)}》</span> '
         f'<span class="badge badge-{status}">{STATUS_LABELS[status]}</span></div>'
         f'<div class="source-meta">文号：{esc(doc.doc_number or "无")}　发文机关：{esc(doc.issuer or "未注明")}　'
@@ -64,9 +66,13 @@ def sources_panel(answer: Answer | None) -> str:
         return '<div class="sources-empty">回答引用的政策条款会显示在这里。</div>'
     if answer.refused and answer.reason in REPHRASE_REASONS:
         return '<div class="sources-empty">本问题没有引用任何政策条款。</div>'
+    today = answer.today or dt.date.today()
+    if answer.refused and answer.related:
+        return ('<div class="sources-empty refusal-note">没有条款直接回答本问题。以下条款可能相关，未作为回答的依据：</div>'
+                '<div class="sources">' + "".join(source_card(Citation(i, e.clause), today, related=True)
+                                                  for i, e in enumerate(answer.related, 1)) + "</div>")
     if answer.refused:
         return '<div class="sources-empty refusal-note">本问题没有引用任何政策条款：知识库中没有可作依据的内容。</div>'
-    today = answer.today or dt.date.today()
     return '<div class="sources">' + "".join(source_card(c, today) for c in answer.citations) + "</div>"
 
 

@@ -1,0 +1,61 @@
+"""The one decision (``assistant.decide``): the fitted model file, its arithmetic, its features, and the "not sure"
+answer a question gets when the model finds no clause that answers it directly."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from assistant.decide import MODEL_PATH, Action, DecisionModel, features, load_model
+from assistant.support import SupportMeasure
+from assistant.types import Clause, Evidence
+from tests.test_extractive import DOC
+
+
+def _evidence(*scores: dict[str, float]) -> list[Evidence]:
+    clauses = [Clause(doc=DOC, clause_path=f"{i}.", headings=(), text=f"内容{i}。", search_text=f"内容{i}。", span=(0, 4))
+               for i in range(1, len(scores) + 1)]
+    return [Evidence(c, 1.0 - i / 10, i, s) for i, (c, s) in enumerate(zip(clauses, scores, strict=True), 1)]
+
+
+def test_the_committed_model_names_the_features_the_chain_computes():
+    model = load_model()
+    computed = features(SupportMeasure(), SupportMeasure(), _evidence({"bm25": 1, "dense": 0.9}), 100, False)
+    assert set(model.names) == set(computed)
+    assert 0.0 < model.threshold < 1.0
+    data = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
+    assert data["made_by"].startswith("scripts/fit_decision.py")
+    assert data["cross_validated"]  # the figures of each set from a model not fitted on it travel with the model
+
+
+def test_the_probability_is_the_logistic_of_the_standardised_features():
+    model = DecisionModel(("a", "b"), (1.0, 0.0), (2.0, 1.0), (4.0, -1.0), 0.5, 0.6)
+    z = 0.5 + 4.0 * (3.0 - 1.0) / 2.0 - 1.0 * 2.0
+    assert model.probability({"a": 3.0, "b": 2.0}) == pytest.approx(1 / (1 + math.exp(-z)))
+    assert model.probability({"a": 1e9, "b": 0.0}) == pytest.approx(1.0)  # no overflow
+
+
+@pytest.mark.parametrize(("support", "evidence", "action"), [
+    (0.9, True, Action.ANSWER),
+    (0.1, True, Action.NOT_SURE),  # clauses were found, none answers: the closest may still help
+    (0.1, False, Action.REFUSE),  # nothing retrieved at all
+])
+def test_below_the_threshold_is_not_sure_when_clauses_were_retrieved(support, evidence, action):
+    model = DecisionModel(("support",), (0.0,), (1.0,), (10.0,), -5.0, 0.5)
+    ranked = _evidence({"bm25": 1.0}) if evidence else []
+    decision = model.decide({"support": support}, ranked)
+    assert decision.action is action
+    assert decision.answers is (action is Action.ANSWER)
+    assert decision.record()["action"] == str(action)
+
+
+def test_retrievers_count_by_whether_they_rank_the_first_clause_best_not_by_their_scale():
+    agree = _evidence({"bm25": 9.0, "dense": 0.91, "cover": 0.8}, {"bm25": 3.0, "dense": 0.85, "cover": 0.4})
+    scaled = _evidence({"bm25": 9.0, "dense": 0.31, "cover": 0.8}, {"bm25": 3.0, "dense": 0.25, "cover": 0.4})
+    differ = _evidence({"bm25": 9.0, "dense": 0.80, "cover": 0.8}, {"bm25": 3.0, "dense": 0.85, "cover": 0.4})
+    f = [features(SupportMeasure(0.5, terms=4), SupportMeasure(0.5, terms=4), e, 100, False)
+         for e in (agree, scaled, differ)]
+    assert f[0] == f[1]  # another embedder's similarities on another scale: the same features
+    assert (f[0]["agreed"], f[2]["agreed"], f[2]["bm25_first"], f[2]["dense_first"]) == (1.0, 0.0, 1.0, 0.0)
