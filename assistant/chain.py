@@ -16,6 +16,7 @@ from assistant.decide import Action, Decision, DecisionModel, features, load_mod
 from assistant.figures import unanswered_quantity, with_figures
 from assistant.generators import Generator, generator_factory
 from assistant.guard import screen
+from assistant.question import AnswerKind, Question
 from assistant.retrieval.knowledge import KnowledgeBase
 from assistant.retrieval.lexical import normalize
 from assistant.retrieval.snapshot import Snapshot
@@ -140,11 +141,12 @@ class Assistant:
         return measure_support(terms, passages, self._prepared.frequencies, self._alternatives,
                                optional if background else ())
 
-    def decide(self, text: str, evidence: list[Evidence], skip: set[str], follow_up: bool = False) -> Decision:
+    def decide(self, text: str, evidence: list[Evidence], skip: set[str], follow_up: bool = False,
+               wants: tuple[AnswerKind, ...] = ()) -> Decision:
         """The one decision on a ranking: whether its clauses answer the question (``assistant.decide``)."""
         values = features(self._measure(text, [e.clause for e in evidence[:3]], skip),
                           self._measure(text, [e.clause for e in evidence[:1]], skip),
-                          evidence, len(self._normalised), follow_up)
+                          evidence, len(self._normalised), follow_up, wants)
         return self.decision_model.decide(values, evidence)
 
     def _follows(self, context: str, draft: Draft, skip: set[str], cited: tuple[str, ...] = ()) -> bool:
@@ -181,22 +183,16 @@ class Assistant:
             notes = (Note("truncated", render("question_truncated", limit=self.settings.max_question_chars)),)
         if not _CONTENT.search(text):
             return Answer(question, True, (Part(render("no_content")),), notes, reason="no_content", today=today)
-        if has_cjk(text):
-            conversation.traditional = is_traditional(text)
-        traditional = conversation.traditional
         generator = TimedGenerator(self.refresh(), self.stopwatch)
-        simplified = self._typos.repair(to_simplified(text))
-        resolution = resolve(simplified, conversation.last_resolved(), self.kb.regions.gazetteer)
-        resolved = resolution.text
-        rewritten = self._rewritten(generator, resolution, conversation.last_resolved(), simplified)
-        resolved = rewritten or resolved
-        base = dict(question=question, resolved_question=resolved, traditional=traditional, notes=notes, today=today,
-                    rewritten_question=rewritten)
+        question_read = self._read(text, conversation, generator)
+        simplified, resolved = question_read.simplified, question_read.resolved
+        resolution, match = question_read.resolution, question_read.places
+        base = dict(question=question, resolved_question=resolved, traditional=question_read.traditional, notes=notes,
+                    today=today, rewritten_question=question_read.rewritten)
 
         verdict = screen(simplified)
         if verdict.declined:
             return self._refuse(base, verdict.reason)
-        match = self.kb.regions.match(resolved)
         if match.uncovered and not match.covered:
             return self._refuse(base, "region_not_covered")
         # A question naming several covered places is answered place by place.
@@ -213,7 +209,7 @@ class Assistant:
             if _REFERS_BACK.search(simplified) and not self.kb.regions.gazetteer.find(simplified):
                 # "这个文件还有效吗?": the documents the previous answer cited; none cited, none meant.
                 doc_ids = conversation.cited_docs()
-                if not doc_ids:
+                if not doc_ids and doc_filter is None:  # a page's or the CLI's filter may say which it is
                     return self._refuse(base, "no_reference")
             if doc_filter is not None:
                 doc_ids = tuple(d for d in (doc_ids or doc_filter) if d in doc_filter)
@@ -222,11 +218,7 @@ class Assistant:
             return self._status_answer(base, resolved, doc_ids, today, about_dates=asks_date(simplified))
         skip = {p.short for p, _ in match.covered} | {p.name for p, _ in match.covered} | {p.short for p in match.uncovered}
         # The generator scores sentences on what is asked, not where: place names are left out.
-        if resolution.place_swap:
-            focus, context = resolved, ""
-        else:
-            focus, context = simplified, conversation.context() if resolution.follow_up else ""
-        cited = conversation.cited_clauses() if resolution.follow_up else ()
+        focus, context, cited = (resolved if resolution.place_swap else simplified), question_read.context, question_read.cited
         # Sentences are chosen by the message in the policies' words too (奖励 → 奖补, 老板 → 企业负责人).
         focus = self._without_places(focus)
         asking = asked_text(focus)
@@ -234,7 +226,22 @@ class Assistant:
         query = Query(resolved, self._search_text(focus), self._without_places(context), cited=cited, asked=asked,
                       audience=self.audience)
         named = tuple(p for p, _ in match.covered) if doc_filter is None and len(match.covered) == 1 else ()
-        return self._generate(generator, base, query, groups, match.uncovered, skip, today, named)
+        return self._generate(generator, base, query, groups, match.uncovered, skip, today, named, question_read.wants)
+
+    def _read(self, text: str, conversation: Conversation, generator) -> Question:
+        """The message read once (``assistant.question``): its forms, places, context and script."""
+        if has_cjk(text):
+            conversation.traditional = is_traditional(text)
+        simplified = self._typos.repair(to_simplified(text))
+        resolution = resolve(simplified, conversation.last_resolved(), self.kb.regions.gazetteer)
+        rewritten = self._rewritten(generator, resolution, conversation.last_resolved(), simplified)
+        if rewritten:
+            resolution = replace(resolution, text=rewritten)
+        # A follow-up is read with what it follows; "那江门呢?" asks the whole previous question there instead.
+        follow_up = resolution.follow_up and not resolution.place_swap
+        return Question(text, simplified, resolution, self.kb.regions.match(resolution.text), conversation.traditional,
+                        context=conversation.context() if follow_up else "",
+                        cited=conversation.cited_clauses() if resolution.follow_up else (), rewritten=rewritten)
 
     def _rewritten(self, generator, resolution, previous: str | None, message: str) -> str:
         """With an LLM generator, a follow-up (other than "那江门呢?", which code resolves) rewritten by the LLM into
@@ -275,7 +282,7 @@ class Assistant:
         return tuple(sorted(allowed))
 
     def _generate(self, generator: Generator, base: dict, query: Query, groups, uncovered, skip: set[str],
-                  today: dt.date, named: tuple[Place, ...] = ()) -> Answer:
+                  today: dt.date, named: tuple[Place, ...] = (), wants: tuple[AnswerKind, ...] = ()) -> Answer:
         drafts: list[tuple[str, Draft]] = []
         evidence_lists: list[list[Evidence]] = []
         places = [place for place, _ in groups if place]
@@ -292,7 +299,7 @@ class Assistant:
                 evidence = _cited_first(evidence, query.cited)
             evidence_lists.append(evidence)
             draft = None
-            decision = self.decide(text, evidence, skip, bool(query.context))
+            decision = self.decide(text, evidence, skip, bool(query.context), wants)
             decisions.append(decision)
             if decision.answers:
                 continuing = self._continuing(query, evidence, skip, place)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from assistant.question import AnswerKind, states_wanted
 from assistant.support import SupportMeasure
 from assistant.types import Evidence
 
@@ -50,9 +51,10 @@ class Decision:
 
 
 def features(measure: SupportMeasure, first: SupportMeasure, evidence: list[Evidence], clauses: int,
-             follow_up: bool) -> dict[str, float]:
+             follow_up: bool, wants: tuple[AnswerKind, ...] = ()) -> dict[str, float]:
     """The decision's features: ``measure`` is the support of the question by the best of the top clauses,
-    ``first`` by the first-ranked clause alone; ``clauses`` the size of the knowledge base. Retrievers are read by
+    ``first`` by the first-ranked clause alone; ``clauses`` the size of the knowledge base; ``wants`` the kinds of
+    answer the question asks for (an amount, a date …), looked for in the first clause. Retrievers are read by
     whether they rank the first clause best, not by their raw scores, so that another embedder (whose similarities
     lie on another scale) keeps the model's meaning."""
     top = evidence[0] if evidence else None
@@ -78,6 +80,8 @@ def features(measure: SupportMeasure, first: SupportMeasure, evidence: list[Evid
         "log_terms": math.log1p(measure.terms),
         "log_clauses": math.log1p(clauses),
         "follow_up": float(follow_up),
+        "wants_kind": float(bool(wants)),
+        "kind_missing": float(bool(wants) and top is not None and not states_wanted(wants, top.clause.text)),
     }
 
 
@@ -94,8 +98,11 @@ class DecisionModel:
 
     @classmethod
     def from_dict(cls, data: dict) -> DecisionModel:
-        return cls(tuple(data["features"]), tuple(data["mean"]), tuple(data["scale"]), tuple(data["coef"]),
-                   float(data["intercept"]), float(data["threshold"]))
+        names = tuple(data["features"])
+        columns = [tuple(data[key]) for key in ("mean", "scale", "coef")]
+        if any(len(column) != len(names) for column in columns) or any(s <= 0 for s in data["scale"]):
+            raise ValueError("decision model: mean, scale and coef must have one positive-scaled value per feature")
+        return cls(names, *columns, float(data["intercept"]), float(data["threshold"]))
 
     def probability(self, values: dict[str, float]) -> float:
         z = self.intercept + sum(

@@ -247,6 +247,7 @@ class Answer:
                 for e in self.evidence
             ],
             "latency_ms": round(self.latency_ms, 1),
+            "reason": self.reason,
             **self._llm_fields(),
             **self._decision_fields(),
         }

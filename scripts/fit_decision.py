@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 FEATURES = ("support", "support_first", "unseen", "missing_first", "bm25_first", "dense_first", "agreed", "cover_top",
-            "cover_best", "fused_margin", "log_terms", "log_clauses", "follow_up")
+            "cover_best", "fused_margin", "log_terms", "log_clauses", "follow_up", "wants_kind", "kind_missing")
 SEED_SETS = ("dev", "extended", "probe", "natural-dev", "colloquial", "situations")
 MODEL = ROOT / "assistant" / "rules" / "decision.json"
 # The smallest share of unanswerable questions refused that the threshold must keep (issue 15: ≥ 0.85).
@@ -120,7 +120,7 @@ def fit_model(train: list[dict]):
     x = np.array([r["x"] for r in train], dtype=float)
     y = np.array([r["label"] for r in train])
     mean, scale = x.mean(axis=0), x.std(axis=0)
-    scale[scale == 0] = 1.0
+    scale[scale < 1e-6] = 1.0  # a feature constant over the data (one knowledge base) weighs nothing
     sizes: dict[tuple[str, int], int] = {}
     for r in train:
         sizes[(r["set"], r["label"])] = sizes.get((r["set"], r["label"]), 0) + 1

@@ -13,6 +13,7 @@ from assistant.chain import Assistant, asks_whether_exists
 from assistant.conversation import Conversation
 from assistant.retrieval.knowledge import KnowledgeBase
 from assistant.types import Answer, in_script, render_text
+from assistant.yesno import level_mismatch
 from core.prompts import REFUSAL, render
 from core.settings import Settings
 from index.build import build
@@ -128,6 +129,28 @@ def test_status_questions_keep_to_the_users_filters(assistant):
 def test_this_document_means_the_one_the_previous_answer_cited(assistant):
     first, second = ask(assistant, "吉林省对专精特新企业的专利保险费有补助吗?", "这个文件现在还有效吗?")
     assert {c.clause.doc.doc_id for c in second.citations} == {c.clause.doc.doc_id for c in first.citations}
+
+
+def test_this_document_after_an_answer_that_cited_none_asks_which_document_is_meant(assistant):
+    first, second = ask(assistant, "今天天气怎么样?", "这个文件现在还有效吗？")
+    assert first.refused and not first.citations
+    assert second.refused and second.reason == "no_reference" and not second.citations
+    assert second.text == render("no_reference")  # not the status of a document nobody mentioned
+
+
+@pytest.mark.parametrize(
+    ("question", "quoted", "mismatch"),
+    [
+        ("日照评上市级专精特新有奖励吗？", "对新获得认定的省级及以上“专精特新”等荣誉称号的企业…给予最高50万元", True),
+        ("评上省级专精特新有奖励吗？", "对新获得认定的省级及以上“专精特新”等荣誉称号的企业", False),
+        ("国家级小巨人有奖励吗？", "对新获得认定的省级及以上“专精特新”等荣誉称号的企业", False),
+        ("国家级小巨人有奖励吗？", "对市级专精特新企业给予10万元", True),
+        ("专精特新有奖励吗？", "对省级专精特新企业给予20万元", False),  # no level asked
+        ("市级专精特新有奖励吗？", "对专精特新企业给予奖励", False),  # the clause names no level
+    ],
+)
+def test_a_yes_is_not_given_for_a_level_the_quoted_clause_does_not_cover(question, quoted, mismatch):
+    assert level_mismatch(question, quoted) is mismatch
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from assistant.question import states_wanted, wanted_kinds
 from assistant.retrieval.lexical import bigrams, normalize, without_framing
 from assistant.types import Clause, Draft, Evidence, Query
 from core.textnorm import to_simplified
@@ -15,19 +16,8 @@ from core.textnorm import to_simplified
 _SENTENCE = re.compile(r"[^。；;！？!?\n]+[。；;！？!?]?")
 _ASKS_QUANTITY = re.compile(r"多少|几|比例|上限|最高|最多|标准|金额|额度|多久|期限|补贴|补助|奖励|目标|达到|费率|利率|%|万元")
 _NUMBER = re.compile(r"\d")
-# What kind of figure a question asks for, and how the answering sentence writes it.
-_UNITS = (
-    (re.compile(r"(多少|几)(家|户|个|件|名|人)"), re.compile(r"\d+(\.\d+)?\s*(家|户|个|件|名|人)")),
-    (re.compile(r"多少钱|多少万|金额|多少元|[奖补贴助贷借给拿领批]多少|最高多少|上限"), re.compile(r"\d+(\.\d+)?\s*(万元|亿元|元)")),
-    (re.compile(r"比例|比重|费率|利率|百分|覆盖率|普及率|多少%"), re.compile(r"\d+(\.\d+)?\s*%")),
-    (re.compile(r"几年|多少年|多久|期限"), re.compile(r"\d+\s*年")),
-    (re.compile(r"电话|热线|号码|手机|联系方式"), re.compile(r"\d{3,4}\s*[-－—]?\s*\d{7,8}|\d{5,}")),
-    (re.compile(r"何时|什么时候|啥时候|哪天|哪一天|几号|几月|什么时间|哪个时间|日期"),
-     re.compile(r"\d+\s*月\s*\d+\s*日|\d{4}\s*年\s*\d+\s*月|[一二三四五六七八九十]+月[一二三四五六七八九十]+日")),
-)
 _RESPONSIBLE = re.compile(r"^[（(](责任单位|.*负责[）)]?$)")
 _RESPONSIBILITY_NOTE = re.compile(r"[（(]((?:责任单位|牵头单位)[:：][^（）()]+|[^（）()]{2,60}负责)[）)]")
-_ASKS_WHO = re.compile(r"找谁|找哪|哪个部门|哪些部门|什么部门|哪个单位|哪家单位|谁负责|谁来管|谁管|归谁|向谁|责任单位|牵头")
 
 
 def responsibility(clause: Clause) -> str | None:
@@ -91,8 +81,8 @@ def score_sentence(sentence: str, focus: str, context: str, idf, asked: str = ""
         own = ASKED_SHARE * overlap(asked) + (1 - ASKED_SHARE) * own
     value = own if not context else 0.7 * own + 0.3 * overlap(context)
     asked = normalize(focus + " " + context)
-    units = [figure for question, figure in _UNITS if question.search(asked)]
-    if units and any(figure.search(sentence) for figure in units):
+    kinds = wanted_kinds(asked)
+    if kinds and states_wanted(kinds, sentence):
         value += 0.15
     elif _ASKS_QUANTITY.search(asked) and _NUMBER.search(sentence):
         value += 0.08
@@ -164,7 +154,8 @@ class ExtractiveGenerator:
         text = f"根据{best.clause.name}：" + "".join(
             "".join(order[i] for i in run).rstrip("。；;，,") + "[1]。" for run in runs
         )
-        responsible = responsibility(best.clause) if _ASKS_WHO.search(to_simplified(query.original)) else None
+        asks_who = any(kind.name == "who" for kind in wanted_kinds(to_simplified(query.original)))
+        responsible = responsibility(best.clause) if asks_who else None
         if responsible:  # "找哪个部门?": the bodies the clause makes responsible
             text += f"{responsible}[1]。"
             quoted += (responsible,)

@@ -1,0 +1,86 @@
+"""A question read once: its forms (as typed, simplified with typos repaired, resolved against the conversation),
+the places it names, what it asks as against what only describes the asker, the kinds of answer it wants, and the
+figures the enterprise states about itself. The chain reads the message into a ``Question`` before anything
+else, and its steps read the ``Question``."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from assistant.conversation import Resolution
+from assistant.figures import Figure, stated_figures
+from assistant.regions import RegionMatch
+from assistant.support import asked_text
+
+ANSWER_KINDS_PATH = Path(__file__).parent / "rules" / "answer_kinds.yaml"
+
+
+@dataclass(frozen=True)
+class AnswerKind:
+    """A kind of answer (``rules/answer_kinds.yaml``): how a question asks for it, how a sentence states it."""
+
+    name: str
+    asked: re.Pattern
+    stated: re.Pattern
+
+
+@lru_cache(maxsize=1)
+def answer_kinds(path: Path = ANSWER_KINDS_PATH) -> tuple[AnswerKind, ...]:
+    """The kinds of answer, in the file's order."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return tuple(AnswerKind(name, re.compile(entry["asked"]), re.compile(entry["stated"])) for name, entry in data.items())
+
+
+def wanted_kinds(text: str) -> tuple[AnswerKind, ...]:
+    """The kinds of answer a (simplified) text asks for: "补多少钱?" an amount, "找哪个部门?" who."""
+    return tuple(kind for kind in answer_kinds() if kind.asked.search(text))
+
+
+def states_wanted(kinds: tuple[AnswerKind, ...], text: str) -> bool:
+    """Whether a text states an answer of one of the kinds asked (True when none is asked)."""
+    return not kinds or any(kind.stated.search(text) for kind in kinds)
+
+
+@dataclass(frozen=True)
+class Question:
+    """One message, read once (see the module's docstring)."""
+
+    typed: str  # as typed, stripped and cut to the length limit
+    simplified: str  # in simplified characters, input-method typos repaired
+    resolution: Resolution  # against the conversation: the resolved text, whether a follow-up, a place swap
+    places: RegionMatch  # the places it names, covered or not by the knowledge base
+    traditional: bool  # answered in traditional script
+    context: str = ""  # for a follow-up: what the conversation asked before
+    cited: tuple[str, ...] = ()  # for a follow-up: the clauses the previous answer cited
+    rewritten: str = ""  # what an LLM rewrote a follow-up into (then also the resolution's text)
+
+    @property
+    def resolved(self) -> str:
+        return self.resolution.text
+
+    @property
+    def follow_up(self) -> bool:
+        return self.resolution.follow_up
+
+    @property
+    def asking(self) -> str:
+        """The sentences that ask, without those that only describe the asker."""
+        return asked_text(self.simplified)
+
+    @property
+    def wants(self) -> tuple[AnswerKind, ...]:
+        """The kinds of answer asked for (an amount, a date, a contact, who is responsible …)."""
+        return wanted_kinds(self.simplified)
+
+    @property
+    def figures(self) -> list[Figure]:
+        """The figures the enterprise states about itself ("营收800多万", "80个人")."""
+        return stated_figures(self.simplified)
+
+
+__all__ = ["ANSWER_KINDS_PATH", "AnswerKind", "Question", "answer_kinds", "states_wanted", "wanted_kinds"]

@@ -1,0 +1,43 @@
+"""The kinds of answer a question asks for (``assistant/rules/answer_kinds.yaml``), as a table."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.question import answer_kinds, states_wanted, wanted_kinds
+
+
+@pytest.mark.parametrize(
+    ("question", "kinds"),
+    [
+        ("专利保险费最多补多少钱?", {"amount"}),
+        ("担保费率是多少?", {"rate"}),
+        ("最多补几年?", {"duration"}),
+        ("咨询电话是多少?", {"contact"}),
+        ("什么时候开始申报?", {"date"}),
+        ("评上了找哪个部门?", {"who"}),
+        ("全省要培育多少家专精特新?", {"count"}),
+        ("需要满足什么条件?", set()),
+    ],
+)
+def test_the_kind_of_answer_a_question_wants(question, kinds):
+    assert {k.name for k in wanted_kinds(question)} == kinds
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "states"),
+    [
+        ("最多补多少钱?", "给予最高50万元一次性奖励。", True),
+        ("最多补多少钱?", "财政给予一定比例的扶持。", False),
+        ("什么时候截止?", "申报截止时间为2020年3月31日。", True),
+        ("咨询电话是多少?", "联系电话：0633-8781234。", True),
+        ("需要满足什么条件?", "任何条款", True),  # nothing particular wanted: nothing missing
+    ],
+)
+def test_whether_a_clause_states_the_kind_asked(question, text, states):
+    assert states_wanted(wanted_kinds(question), text) is states
+
+
+def test_every_kind_has_both_patterns():
+    assert {k.name for k in answer_kinds()} >= {"amount", "rate", "date", "contact", "who"}
+    assert all(k.asked.pattern and k.stated.pattern for k in answer_kinds())
