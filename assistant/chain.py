@@ -141,21 +141,19 @@ class Assistant:
         return measure_support(terms, passages, self._prepared.frequencies, self._alternatives,
                                optional if background else ())
 
-    def decide(self, text: str, evidence: list[Evidence], skip: set[str], follow_up: bool = False,
+    def decide(self, text: str, evidence: list[Evidence], skip: set[str], query: Query | None = None,
                wants: tuple[AnswerKind, ...] = ()) -> Decision:
-        """The one decision on a ranking: whether its clauses answer the question (``assistant.decide``)."""
+        """The one decision on a ranking: whether its clauses answer the question (``assistant.decide``). For a
+        follow-up, how much of the question it follows the first clause speaks to (1 when the previous answer
+        cited that clause): "国家级的呢?" after a question on provincial incubators is not about national centres."""
+        context = query.context if query is not None else ""
+        follows = 1.0
+        if context and evidence and evidence[0].clause.clause_id not in query.cited:
+            follows = self._measure(context, [evidence[0].clause], skip, background=False).score
         values = features(self._measure(text, [e.clause for e in evidence[:3]], skip),
                           self._measure(text, [e.clause for e in evidence[:1]], skip),
-                          evidence, len(self._normalised), follow_up, wants)
+                          evidence, len(self._normalised), bool(context), wants, follows)
         return self.decision_model.decide(values, evidence)
-
-    def _follows(self, context: str, draft: Draft, skip: set[str], cited: tuple[str, ...] = ()) -> bool:
-        """Whether the clause a follow-up's answer cites is about the question it follows: one the previous
-        answer cited (``cited``) is; another must speak to the previous question."""
-        if draft.sources[0].clause_id in cited:
-            return True
-        score = self._clause_support(context, [draft.sources[0]], skip, background=False)
-        return supported(score, self.thresholds.min_follow_up_context)
 
     def ask(self, question: str, conversation: Conversation | None = None, region: str | None = None,
             doc_ids: tuple[str, ...] | None = None, statuses: tuple[str, ...] | None = None,
@@ -299,7 +297,7 @@ class Assistant:
                 evidence = _cited_first(evidence, query.cited)
             evidence_lists.append(evidence)
             draft = None
-            decision = self.decide(text, evidence, skip, bool(query.context), wants)
+            decision = self.decide(text, evidence, skip, query, wants)
             decisions.append(decision)
             if decision.answers:
                 continuing = self._continuing(query, evidence, skip, place)
@@ -308,8 +306,6 @@ class Assistant:
                 draft = generator.answer(replace(query, text=text, whole=whole), continuing)
                 if draft.guard is not None:  # kept for a refusal: the LLM's decision to refuse was checked too
                     guards.append(draft.guard)
-            if draft and draft.sources and query.context and not self._follows(query.context, draft, skip, query.cited):
-                draft = None
             if draft and draft.sources:
                 drafts.append((label, draft))
             elif label:

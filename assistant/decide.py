@@ -51,10 +51,11 @@ class Decision:
 
 
 def features(measure: SupportMeasure, first: SupportMeasure, evidence: list[Evidence], clauses: int,
-             follow_up: bool, wants: tuple[AnswerKind, ...] = ()) -> dict[str, float]:
+             follow_up: bool, wants: tuple[AnswerKind, ...] = (), follows: float = 1.0) -> dict[str, float]:
     """The decision's features: ``measure`` is the support of the question by the best of the top clauses,
     ``first`` by the first-ranked clause alone; ``clauses`` the size of the knowledge base; ``wants`` the kinds of
-    answer the question asks for (an amount, a date …), looked for in the first clause. Retrievers are read by
+    answer the question asks for (an amount, a date …), looked for in the first clause; ``follows``, for a follow-up,
+    the support of the question it follows by the first clause. Retrievers are read by
     whether they rank the first clause best, not by their raw scores, so that another embedder (whose similarities
     lie on another scale) keeps the model's meaning."""
     top = evidence[0] if evidence else None
@@ -80,6 +81,7 @@ def features(measure: SupportMeasure, first: SupportMeasure, evidence: list[Evid
         "log_terms": math.log1p(measure.terms),
         "log_clauses": math.log1p(clauses),
         "follow_up": float(follow_up),
+        "follows": follows,
         "wants_kind": float(bool(wants)),
         "kind_missing": float(bool(wants) and top is not None and not states_wanted(wants, top.clause.text)),
     }

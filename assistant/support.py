@@ -252,9 +252,6 @@ class Thresholds:
     # When lexical and dense retrieval both rank the same clause first, less of the question's wording needs
     # to be found in it: two independent views agree on what it is about.
     min_support_agreed: float = 0.42
-    # A follow-up's answer must still be about what was asked before ("国家级的呢?" after a question on
-    # provincial incubators is not answered with a clause on national technology centres).
-    min_follow_up_context: float = 0.7
     # A follow-up is answered from the clause just cited when this share of its own words is found there.
     min_follow_up_words: float = 0.45
     # A question naming no place is also answered from other documents among the best-ranked this deep whose

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 FEATURES = ("support", "support_first", "unseen", "missing_first", "bm25_first", "dense_first", "agreed", "cover_top",
-            "cover_best", "fused_margin", "log_terms", "log_clauses", "follow_up", "wants_kind", "kind_missing")
+            "cover_best", "fused_margin", "log_terms", "log_clauses", "follow_up", "follows", "wants_kind", "kind_missing")
 SEED_SETS = ("dev", "extended", "probe", "natural-dev", "colloquial", "situations")
 MODEL = ROOT / "assistant" / "rules" / "decision.json"
 # The smallest share of unanswerable questions refused that the threshold must keep (issue 15: ≥ 0.85).
