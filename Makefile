@@ -52,6 +52,8 @@ eval-new-documents: setup
 bench-latency: index
 	$(PY) scripts/bench_latency.py --qa qa/dev.jsonl
 	$(PY) scripts/bench_latency.py --qa qa/natural-dev.jsonl
+	@if [ -d $(SHARED)/bench/ncppolicies ]; then $(PY) scripts/bench_latency.py --qa $(SHARED)/qa/ncp-natural-train.jsonl \
+		--corpus $(SHARED)/bench/ncppolicies --rounds 1 --goal-ms 1000; fi
 
 bench-concurrency: index
 	$(PY) scripts/bench_concurrency.py --qa qa/dev.jsonl

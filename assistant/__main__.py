@@ -73,11 +73,11 @@ def _eval(settings: Settings, args) -> int:
         settings = settings.model_copy(update={"generator": args.generator})
     embedder = None
     if args.corpus:
-        from evaluation.knowledge_bases import build_knowledge_base
+        from evaluation.knowledge_bases import build_knowledge_base, default_home
         from index.embeddings import make_embedder
 
         sources = [Path(c) for c in args.corpus]
-        home = Path(args.home) if args.home else _knowledge_base_home(settings, sources)
+        home = Path(args.home) if args.home else default_home(settings, sources)
         embedder = make_embedder(settings)
         settings = build_knowledge_base(settings, sources, home, embedder)
     run = evaluate(make_assistant(settings, embedder), qa, Path(args.out), limit=args.limit)
@@ -91,13 +91,6 @@ def _eval(settings: Settings, args) -> int:
         write_report(run, Path(args.report), f"Evaluation of {qa.name}")
         print(f"report → {args.report}")
     return 0
-
-
-def _knowledge_base_home(settings: Settings, sources: list[Path]) -> Path:
-    """Where a knowledge base of these sources lives by default: one BEIR folder shares bench-answers' copy."""
-    if len(sources) == 1 and (sources[0] / "corpus.jsonl").exists():
-        return Path(settings.data_dir) / "bench" / sources[0].resolve().name
-    return Path(settings.data_dir) / "kb" / "+".join(s.resolve().name for s in sources)
 
 
 def _print_scores(run: dict) -> None:

@@ -52,6 +52,13 @@ def knowledge_base_settings(settings, sources: list[Path], home: Path):
     return replace_settings(settings, corpus_dir=corpus, data_dir=home / "data", catalog_path=catalog_path)
 
 
+def default_home(settings, sources: list[Path]) -> Path:
+    """Where a knowledge base of these sources lives by default: one BEIR folder shares bench-answers' copy."""
+    if len(sources) == 1 and (sources[0] / "corpus.jsonl").exists():
+        return Path(settings.data_dir) / "bench" / sources[0].resolve().name
+    return Path(settings.data_dir) / "kb" / "+".join(s.resolve().name for s in sources)
+
+
 def build_knowledge_base(settings, sources: list[Path], home: Path, embedder):
     """Build (or update: vectors are cached by clause content) the knowledge base of ``sources``; its settings."""
     kb_settings = knowledge_base_settings(settings, sources, home)
@@ -62,4 +69,4 @@ def build_knowledge_base(settings, sources: list[Path], home: Path, embedder):
     return kb_settings
 
 
-__all__ = ["build_knowledge_base", "knowledge_base_settings"]
+__all__ = ["build_knowledge_base", "default_home", "knowledge_base_settings"]

@@ -25,8 +25,20 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--qa", default="qa/dev.jsonl")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--corpus", action="append", help="on a knowledge base of these documents (folders or a BEIR "
+                        "folder, repeatable; built in a data directory of its own), not the product's index")
+    parser.add_argument("--goal-ms", type=float, default=300, help="the p95 the whole chain should stay under")
     args = parser.parse_args()
-    assistant = make_assistant(Settings())
+    settings = Settings()
+    embedder = None
+    if args.corpus:
+        from evaluation.knowledge_bases import build_knowledge_base, default_home
+        from index.embeddings import make_embedder
+
+        sources = [Path(c) for c in args.corpus]
+        embedder = make_embedder(settings)
+        settings = build_knowledge_base(settings, sources, default_home(settings, sources), embedder)
+    assistant = make_assistant(settings, embedder)
     cases, _ = load_cases(Path(args.qa))
     assistant.ask("预热：吉林省专利保险费补助", Conversation())  # load models and indexes once
     asks, hybrid, bm25 = [], [], []
@@ -51,7 +63,7 @@ def main() -> int:
         print(f"{name:<20} p50 {statistics.median(values):7.1f} ms   p95 {percentile(values, 0.95):7.1f} ms"
               f"   max {max(values):7.1f} ms")
     print(f"ratio ask/BM25 at p50: {statistics.median(asks) / statistics.median(bm25):.1f}×;"
-          f" goal p95 ≤ 300 ms: {'met' if percentile(asks, 0.95) <= 300 else 'not met'}")
+          f" goal p95 ≤ {args.goal_ms:.0f} ms: {'met' if percentile(asks, 0.95) <= args.goal_ms else 'not met'}")
     return 0
 
 
