@@ -245,13 +245,9 @@ ClauseSupport = Callable[[str, list[Clause], set[str]], float]
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Cut-offs below which the knowledge base is judged not to support an answer (calibrated on the sets in
-    qa/ with scripts/calibrate_refusal.py)."""
+    """The cut-offs of the steps that follow the decision (whether the question is answered at all is the fitted
+    model's, ``assistant.decide``): which clause a follow-up is answered from, and which other documents add a part."""
 
-    min_support: float = 0.62
-    # When lexical and dense retrieval both rank the same clause first, less of the question's wording needs
-    # to be found in it: two independent views agree on what it is about.
-    min_support_agreed: float = 0.42
     # A follow-up is answered from the clause just cited when this share of its own words is found there.
     min_follow_up_words: float = 0.45
     # A question naming no place is also answered from other documents among the best-ranked this deep whose
@@ -260,13 +256,3 @@ class Thresholds:
     max_other_documents: int = 3
     # The support another document's part needs: the first part has already shown what the question is about.
     min_support_other_document: float = 0.5
-
-    def support_needed(self, evidence: list[Evidence]) -> float:
-        """The support an answer needs: less when lexical and dense retrieval agree on the best clause."""
-        if evidence and all(
-            evidence[0].scores.get(system, 0.0) > 0
-            and evidence[0].scores.get(system, 0.0) >= max(e.scores.get(system, 0.0) for e in evidence)
-            for system in ("bm25", "dense")
-        ):
-            return self.min_support_agreed
-        return self.min_support
