@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.conversation import Conversation
+from core.prompts import render
 from core.textnorm import normalize_for_match
 
 log = logging.getLogger(__name__)
@@ -112,11 +113,22 @@ def run_case(assistant, case: Case) -> dict:
     return {"id": case.id, **answer.record()}
 
 
+def states_no_figure(answer: str) -> bool:
+    """Whether an answer says plainly that its clauses state no figure ("所引条款未规定具体金额…")."""
+    text = normalize_for_match(answer)
+    return any(normalize_for_match(render(f"no_figure_{kind}")) in text for kind in ("amount", "rate"))
+
+
 def judge(case: Case, result: dict) -> dict:
-    """Per-case verdicts used by the scores (qa/FORMAT.md)."""
+    """Per-case verdicts used by the scores (qa/FORMAT.md): an unanswerable question is answered right by a
+    refusal that cites nothing, or by quoting the clause on its subject and saying it states no figure."""
     cited = result.get("citations", [])
     retrieved = result.get("retrieved", [])
-    verdict = {"refusal_ok": (result["refused"] and not cited) if not case.answerable else not result["refused"]}
+    if case.answerable:
+        refusal_ok = not result["refused"]
+    else:
+        refusal_ok = (result["refused"] and not cited) or (bool(cited) and states_no_figure(result.get("answer", "")))
+    verdict = {"refusal_ok": refusal_ok}
     if case.answerable:
         facts = all(has_fact(result["answer"], alts) for alts in case.expected_facts)
         gold_cited = all(holds(cited, g) for g in case.gold_clauses)

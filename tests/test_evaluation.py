@@ -60,6 +60,21 @@ def test_judge_table(answer, citations, refused, correct):
     assert judge(case, result)["correct"] is correct
 
 
+@pytest.mark.parametrize(
+    ("answer", "citations", "refused", "right"),
+    [
+        ("抱歉，知识库中没有可以回答这个问题的政策依据。", [], True, True),
+        ("对新认定的给予补贴[1]。\n所引条款未规定具体金额，请以发文单位的解释为准。", [{"text": "给予补贴"}], False, True),
+        ("对新认定的给予补贴[1]。", [{"text": "给予补贴"}], False, False),  # an answer, with no word on the figure
+        ("所引条款未规定具体比例，请以发文单位的解释为准。", [], False, False),  # says it, but quotes no clause
+    ],
+)
+def test_an_unanswerable_amount_is_answered_right_by_saying_the_clause_states_none(answer, citations, refused, right):
+    case = Case("u", ["奖励多少钱?"], False, category="unanswerable")
+    result = {"answer": answer, "citations": citations, "retrieved": citations, "refused": refused}
+    assert judge(case, result)["refusal_ok"] is right
+
+
 def test_scores_follow_format_md(tmp_path):
     answerable = Case("a", ["q"], True, [["1"]], ["gold"], "numeric")
     refusing = Case("b", ["q"], False, category="unanswerable")
