@@ -55,7 +55,7 @@ def features(measure: SupportMeasure, first: SupportMeasure, evidence: list[Evid
     """The decision's features: ``measure`` is the support of the question by the best of the top clauses,
     ``first`` by the first-ranked clause alone; ``clauses`` the size of the knowledge base; ``wants`` the kinds of
     answer the question asks for (an amount, a date …), looked for in the first clause; ``follows``, for a follow-up,
-    the support of the question it follows by the first clause. Retrievers are read by
+    the support of the question it follows by the first clause (its shortfall is the feature). Retrievers are read by
     whether they rank the first clause best, not by their raw scores, so that another embedder (whose similarities
     lie on another scale) keeps the model's meaning."""
     top = evidence[0] if evidence else None
@@ -67,6 +67,16 @@ def features(measure: SupportMeasure, first: SupportMeasure, evidence: list[Evid
         return float(top is not None and raw(top, system) > 0
                      and raw(top, system) >= max(raw(e, system) for e in evidence))
 
+    def standing(system: str) -> float:
+        """How far the first clause stands above the rest of the ranking in one retriever's own units (a
+        z-score: the same whatever the retriever's scale)."""
+        values = [raw(e, system) for e in evidence]
+        if len(values) < 2:
+            return 0.0
+        mean = sum(values) / len(values)
+        spread = (sum((v - mean) ** 2 for v in values) / len(values)) ** 0.5
+        return (values[0] - mean) / spread if spread > 1e-9 else 0.0
+
     return {
         "support": measure.score,
         "support_first": first.score,
@@ -75,15 +85,20 @@ def features(measure: SupportMeasure, first: SupportMeasure, evidence: list[Evid
         "bm25_first": first_by("bm25"),
         "dense_first": first_by("dense"),
         "agreed": first_by("bm25") * first_by("dense"),
+        "bm25_standing": standing("bm25"),
+        "dense_standing": standing("dense"),
+        "dense_top": raw(top, "dense"),  # the bundled embedder's cosine: only a model fitted with it may use it
         "cover_top": raw(top, "cover"),
         "cover_best": max((raw(e, "cover") for e in evidence), default=0.0),
         "fused_margin": (evidence[0].score - evidence[1].score) if len(evidence) > 1 else (top.score if top else 0.0),
         "log_terms": math.log1p(measure.terms),
         "log_clauses": math.log1p(clauses),
+        "log_clause_chars": math.log1p(len(top.clause.text)) if top is not None else 0.0,
         "follow_up": float(follow_up),
-        "follows": follows,
+        "context_missing": (1.0 - follows) if follow_up else 0.0,
         "wants_kind": float(bool(wants)),
         "kind_missing": float(bool(wants) and top is not None and not states_wanted(wants, top.clause.text)),
+        "support_agreed": measure.score * first_by("bm25") * first_by("dense"),
     }
 
 
