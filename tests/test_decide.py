@@ -23,7 +23,7 @@ def _evidence(*scores: dict[str, float]) -> list[Evidence]:
 def test_the_committed_model_names_the_features_the_chain_computes():
     model = load_model()
     computed = features(SupportMeasure(), SupportMeasure(), _evidence({"bm25": 1, "dense": 0.9}), 100, False)
-    assert set(model.names) == set(computed)
+    assert set(model.names) <= set(computed)  # the chain computes every feature the model weighs
     assert 0.0 < model.threshold < 1.0
     data = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
     assert data["made_by"].startswith("scripts/fit_decision.py")
@@ -59,6 +59,6 @@ def test_retrievers_count_by_whether_they_rank_the_first_clause_best_not_by_thei
          for e in (agree, scaled, differ)]
     used = load_model().names
     # Another embedder's similarities on another scale: the same features, as far as the model uses them.
-    assert {n: f[0][n] for n in used} == {n: f[1][n] for n in used}
+    assert {n: f[0][n] for n in used} == pytest.approx({n: f[1][n] for n in used})
     assert "dense_top" not in used
     assert (f[0]["agreed"], f[2]["agreed"], f[2]["bm25_first"], f[2]["dense_first"]) == (1.0, 0.0, 1.0, 0.0)
