@@ -153,7 +153,7 @@ class Assistant:
         values = features(self._measure(text, [e.clause for e in evidence[:3]], skip),
                           self._measure(text, [e.clause for e in evidence[:1]], skip),
                           evidence, len(self._normalised), bool(context), wants, follows)
-        return self.decision_model.decide(values, evidence)
+        return self.decision_model.decide(values, evidence, self.settings.decision_threshold)
 
     def ask(self, question: str, conversation: Conversation | None = None, region: str | None = None,
             doc_ids: tuple[str, ...] | None = None, statuses: tuple[str, ...] | None = None,

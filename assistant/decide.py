@@ -126,11 +126,13 @@ class DecisionModel:
             c * (values.get(n, 0.0) - m) / s for n, m, s, c in zip(self.names, self.mean, self.scale, self.coef, strict=True))
         return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
 
-    def decide(self, values: dict[str, float], evidence: list[Evidence]) -> Decision:
-        """Answer at or above the threshold; below it, "not sure" when clauses were retrieved, else refuse."""
+    def decide(self, values: dict[str, float], evidence: list[Evidence], threshold: float | None = None) -> Decision:
+        """Answer at or above the threshold (the model's own unless another is given); below it, "not sure" when
+        clauses were retrieved, else refuse."""
+        threshold = self.threshold if threshold is None else threshold
         p = self.probability(values)
-        action = Action.ANSWER if p >= self.threshold else Action.NOT_SURE if evidence else Action.REFUSE
-        return Decision(action, p, self.threshold, values)
+        action = Action.ANSWER if p >= threshold and evidence else Action.NOT_SURE if evidence else Action.REFUSE
+        return Decision(action, p, threshold, values)
 
 
 @lru_cache(maxsize=4)

@@ -59,6 +59,9 @@ class Settings(BaseSettings):
         None, description="Date used to compute policy status (default: the real today). For tests and audits."
     )
     top_k: int = Field(8, description="Clauses handed to the answer generator.")
+    decision_threshold: float | None = Field(
+        None, ge=0.0, le=1.0, description="Answer when the fitted decision model's probability reaches this (unset: "
+        "the threshold chosen by make fit; 0: answer whatever was retrieved, as make fit collects its data).")
     related_clauses: int = Field(
         3, ge=0, le=8, description="A question no clause answers directly shows this many closest clauses as possibly "
         "related (not cited); 0: a bare refusal.")

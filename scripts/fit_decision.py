@@ -80,7 +80,8 @@ def collect(shared: Path, work: Path, only: set[str] | None = None) -> None:
     from index.embeddings import make_embedder
     from serve.factory import make_assistant
 
-    settings = load_settings()
+    # Every question the model decides is answered, so that each record says whether its answer would be right.
+    settings = load_settings(decision_threshold=0.0)
     embedder = make_embedder(settings)
     ncp_folder = shared / "bench" / "ncppolicies"
     sources = {"ncp": [ncp_folder], "laws": [ROOT / "corpus", shared / "extra-corpus"]}
