@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from assistant.about_place import about_the_place
 from assistant.checks import check_citations
 from assistant.conversation import Conversation, Turn, resolve
-from assistant.decide import Action, Decision, DecisionModel, features, load_model
+from assistant.decide import Action, Decision, DecisionModel, decide, features, load_model, off_topic_follow_up
 from assistant.figures import unanswered_quantity, with_figures
 from assistant.generators import Generator, generator_factory
 from assistant.guard import screen
@@ -153,7 +153,16 @@ class Assistant:
         values = features(self._measure(text, [e.clause for e in evidence[:3]], skip),
                           self._measure(text, [e.clause for e in evidence[:1]], skip),
                           evidence, len(self._normalised), bool(context), wants, follows)
-        return self.decision_model.decide(values, evidence, self.settings.decision_threshold)
+        return decide(self.decision_model, values, evidence, self.settings.decision_threshold,
+                      self.thresholds.min_follow_up_context)
+
+    def _follow_up_rule(self, decision: Decision, quoted: Clause, query: Query, skip: set[str]) -> Decision:
+        """The decision with its follow-up rule applied to the clause an answer quotes first (the generator may
+        quote another clause than the first-ranked one)."""
+        if quoted.clause_id in query.cited:
+            return decision
+        follows = self._measure(query.context, [quoted], skip, background=False).score
+        return off_topic_follow_up(decision, follows, self.thresholds.min_follow_up_context)
 
     def ask(self, question: str, conversation: Conversation | None = None, region: str | None = None,
             doc_ids: tuple[str, ...] | None = None, statuses: tuple[str, ...] | None = None,
@@ -306,6 +315,9 @@ class Assistant:
                 draft = generator.answer(replace(query, text=text, whole=whole), continuing)
                 if draft.guard is not None:  # kept for a refusal: the LLM's decision to refuse was checked too
                     guards.append(draft.guard)
+                if draft.sources and query.context:  # the decision's follow-up rule, on the clause quoted
+                    decisions[-1] = self._follow_up_rule(decisions[-1], draft.sources[0], query, skip)
+                    draft = draft if decisions[-1].answers else None
             if draft and draft.sources:
                 drafts.append((label, draft))
             elif label:

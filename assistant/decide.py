@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -40,14 +40,15 @@ class Decision:
     probability: float
     threshold: float
     features: dict[str, float] = field(default_factory=dict)
+    rule: str = ""  # a rule that overrode the model, where the data cannot decide (see ``decide``)
 
     @property
     def answers(self) -> bool:
         return self.action is Action.ANSWER
 
     def record(self) -> dict:
-        return {"action": str(self.action), "probability": round(self.probability, 4),
-                "threshold": self.threshold, "features": {k: round(v, 4) for k, v in self.features.items()}}
+        return {"action": str(self.action), "probability": round(self.probability, 4), "threshold": self.threshold,
+                "rule": self.rule, "features": {k: round(v, 4) for k, v in self.features.items()}}
 
 
 def features(measure: SupportMeasure, first: SupportMeasure, evidence: list[Evidence], clauses: int,
@@ -135,10 +136,30 @@ class DecisionModel:
         return Decision(action, p, threshold, values)
 
 
+def decide(model: DecisionModel, values: dict[str, float], evidence: list[Evidence], threshold: float | None = None,
+           min_follows: float = 0.7) -> Decision:
+    """The model's decision, and the one rule it cannot learn from the sets (their follow-ups always find the
+    clause just cited first): a follow-up whose first clause was not cited before and speaks to less than
+    ``min_follows`` of the question it follows is not answered from it ("国家级的呢?" after a question on
+    provincial incubators is not answered with a clause on R&D deductions)."""
+    decision = model.decide(values, evidence, threshold)
+    if values.get("follow_up"):
+        return off_topic_follow_up(decision, 1.0 - values.get("context_missing", 0.0), min_follows)
+    return decision
+
+
+def off_topic_follow_up(decision: Decision, follows: float, min_follows: float) -> Decision:
+    """A follow-up answered from a clause that speaks to less than ``min_follows`` of the question it follows is
+    "not sure" instead (see ``decide``)."""
+    if decision.answers and follows < min_follows:
+        return replace(decision, action=Action.NOT_SURE, rule="follow_up_off_topic")
+    return decision
+
+
 @lru_cache(maxsize=4)
 def load_model(path: Path = MODEL_PATH) -> DecisionModel:
     """The fitted decision model (read once)."""
     return DecisionModel.from_dict(json.loads(path.read_text(encoding="utf-8")))
 
 
-__all__ = ["MODEL_PATH", "Action", "Decision", "DecisionModel", "features", "load_model"]
+__all__ = ["MODEL_PATH", "Action", "Decision", "DecisionModel", "decide", "features", "load_model", "off_topic_follow_up"]

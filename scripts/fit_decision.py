@@ -1,15 +1,21 @@
 """Fit the answer-or-not decision (assistant/rules/decision.json) on the public Q&A sets: `make fit`.
 
 1. collect: every set is run through the chain on its own knowledge base (the seeds for the seed sets, the 599
-   ncppolicies notices for the ncp sets, and the ncp questions asked of the seeds as questions that knowledge base
-   does not answer); each answer records the features its decision was taken on (``assistant.decide``).
-2. fit: a logistic regression (scikit-learn, deterministic) over those features, answerable → 1, unanswerable → 0;
-   answerable cases whose gold clause is not among the top 5 are left out (no decision can make them right). Each
-   set weighs alike. Leave-one-set-out cross-validation gives every set's figures from a model not fitted on it; the
-   threshold is chosen on those out-of-fold probabilities; the final model is fitted on all sets.
+   ncppolicies notices for the ncp sets, the seeds plus the nine laws of extra-corpus for qa/laws-colloquial, and
+   the ncp questions asked of the seeds as questions that knowledge base does not answer), with every question the
+   model decides answered (POLICYQA_DECISION_THRESHOLD=0): each record holds the features its decision was taken on
+   (``assistant.decide``) and says whether that answer is right (qa/FORMAT.md's judge).
+2. fit: a logistic regression (scikit-learn, deterministic) over those features: 1 for an answerable question whose
+   answer is right, 0 for an unanswerable one whose answer is wrong (the other cases are right or wrong whatever
+   the decision). Each set weighs alike, and the two classes alike. Leave-one-set-out cross-validation gives every
+   fitted set's figures from a model not fitted on it.
+3. threshold: chosen on sets held out of the fit (CHOOSE_SETS), end to end: the one that answers most questions
+   right while the unanswerable ones are handled right (refused, or answered saying the clause states no figure)
+   at least MIN_UNANSWERABLE_REFUSED; the same end-to-end figures are printed for every set.
 
     .venv/bin/python scripts/fit_decision.py --shared ../shared            # collect, then fit
     .venv/bin/python scripts/fit_decision.py --shared ../shared --fit-only # fit on the last collection
+    .venv/bin/python scripts/fit_decision.py --compare                     # feature sets, cross-validated
 """
 
 from __future__ import annotations
@@ -119,8 +125,8 @@ def collect(shared: Path, work: Path, only: set[str] | None = None) -> None:
 
 
 def rows(work: Path) -> list[dict]:
-    """One row per case: its set, label, hit@5 and, when its last turn was decided by the model, the features;
-    a case a rule decided before retrieval (place, guard, status) is ``ruled``, with whether the rule was right."""
+    """One row per case: its set, whether answerable, whether its answer (every decided question answered) is
+    right, and the features its last turn was decided on (none when a rule decided before retrieval)."""
     from evaluation.runner import judge, load_cases
 
     out = []
@@ -131,10 +137,17 @@ def rows(work: Path) -> list[dict]:
         for case, result in zip(cases, results, strict=True):
             decision = result.get("decision")
             verdict = judge(case, result)
-            out.append({"set": name, "id": case.id, "category": case.category, "label": int(case.answerable),
-                        "choose": name in CHOOSE_SETS, "hit5": bool(verdict.get("hit@5", True)), "ruled": not decision,
-                        "ruled_ok": bool(verdict["refusal_ok"]), "features": (decision or {}).get("features", {})})
+            right = verdict["correct"] if case.answerable else verdict["refusal_ok"]
+            out.append({"set": name, "id": case.id, "category": case.category, "answerable": case.answerable,
+                        "choose": name in CHOOSE_SETS, "ruled": not decision, "right": bool(right),
+                        "features": (decision or {}).get("features", {})})
     return out
+
+
+def trainable(row: dict) -> bool:
+    """Rows whose outcome the decision changes: an answerable question answered right, an unanswerable one
+    answered wrong."""
+    return not row["ruled"] and row["answerable"] == row["right"]
 
 
 def fit_model(train: list[dict], names: tuple[str, ...]):
@@ -143,74 +156,88 @@ def fit_model(train: list[dict], names: tuple[str, ...]):
     from sklearn.linear_model import LogisticRegression
 
     x = np.array([[r["features"][n] for n in names] for r in train], dtype=float)
-    y = np.array([r["label"] for r in train])
+    y = np.array([int(r["answerable"]) for r in train])
     mean, scale = x.mean(axis=0), x.std(axis=0)
     scale[scale < 1e-6] = 1.0  # a feature constant over the data (one knowledge base) weighs nothing
     sizes: dict[tuple[str, int], int] = {}
-    for r in train:
-        sizes[(r["set"], r["label"])] = sizes.get((r["set"], r["label"]), 0) + 1
+    for r, label in zip(train, y, strict=True):
+        sizes[(r["set"], label)] = sizes.get((r["set"], label), 0) + 1
     sets = {c: len({s for s, lab in sizes if lab == c}) for c in (0, 1)}
-    # Each set's share of its class is equal; the classes weigh alike.
-    weight = np.array([1.0 / (sets[r["label"]] * sizes[(r["set"], r["label"])]) for r in train])
+    weight = np.array([1.0 / (sets[label] * sizes[(r["set"], label)]) for r, label in zip(train, y, strict=True)])
     model = LogisticRegression(C=1.0, max_iter=2000)
     model.fit((x - mean) / scale, y, sample_weight=weight / weight.mean())
     return model, mean, scale, names
 
 
-def predict(fitted, data: list[dict]):
+def probabilities(fitted, data: list[dict]) -> list[float]:
+    """The model's probability for each decided row (0 for rows a rule decided)."""
     import numpy as np
 
     model, mean, scale, names = fitted
-    x = np.array([[r["features"][n] for n in names] for r in data], dtype=float)
-    return model.predict_proba((x - mean) / scale)[:, 1]
+    decided = [i for i, r in enumerate(data) if not r["ruled"]]
+    out = [0.0] * len(data)
+    if decided:
+        x = np.array([[data[i]["features"][n] for n in names] for i in decided], dtype=float)
+        for i, q in zip(decided, model.predict_proba((x - mean) / scale)[:, 1], strict=True):
+            out[i] = float(q)
+    return out
 
 
-def figures(data: list[dict], p, threshold: float) -> dict:
-    """At a threshold: the answerable questions answered (of those decided by the model whose gold clause is in
-    the top 5) and the unanswerable ones refused (those a rule refused before retrieval counted as refused)."""
-    answerable = [q >= threshold for r, q in zip(data, p, strict=True) if r["label"] and r["hit5"] and not r["ruled"]]
-    refused = [r["ruled_ok"] if r["ruled"] else q < threshold for r, q in zip(data, p, strict=True) if not r["label"]]
-    return {"answerable": len(answerable), "answered": sum(answerable) / len(answerable) if answerable else None,
-            "unanswerable": len(refused), "refused": sum(refused) / len(refused) if refused else None}
+def outcome(data: list[dict], p: list[float], threshold: float) -> dict:
+    """End to end at a threshold: answerable questions answered right, answerable refused, unanswerable handled
+    right. A decided question below the threshold is refused ("not sure"); above it, its recorded answer stands."""
+    answerable = [(r, q) for r, q in zip(data, p, strict=True) if r["answerable"]]
+    unanswerable = [(r, q) for r, q in zip(data, p, strict=True) if not r["answerable"]]
+    right = sum(r["right"] and (r["ruled"] or q >= threshold) for r, q in answerable)
+    refused = sum(not r["ruled"] and q < threshold for r, q in answerable)
+    handled = sum(r["right"] if r["ruled"] else (q < threshold or r["right"]) for r, q in unanswerable)
+
+    def share(n, d):
+        return n / d if d else None
+
+    return {"answerable": len(answerable), "accuracy": share(right, len(answerable)),
+            "answerable_refused": share(refused, len(answerable)),
+            "unanswerable": len(unanswerable), "unanswerable_refused": share(handled, len(unanswerable))}
 
 
-def _public(data: list[dict]) -> list[int]:
-    """The rows of the public sets themselves (not their questions asked of another knowledge base)."""
-    return [i for i, r in enumerate(data) if "@" not in r["set"]]
-
-
-def choose_threshold(data: list[dict], p) -> float:
-    """The threshold that answers most answerable questions (each set alike) while the unanswerable questions of
-    the public sets together are refused at least MIN_UNANSWERABLE_REFUSED; the best balance when none does."""
+def choose_threshold(data: list[dict], p: list[float]) -> float:
+    """The threshold with the best accuracy (each set alike) among those whose unanswerable questions of all sets
+    together are handled right at least MIN_UNANSWERABLE_REFUSED; the best balance of the two when none is."""
     names = sorted({r["set"] for r in data})
-    public = _public(data)
     best, best_score = 0.5, -1.0
-    for step in range(5, 96):
+    for step in range(2, 99):
         t = step / 100
-        answered = [f["answered"] for f in (figures([r for r in data if r["set"] == n],
-                                                    [q for r, q in zip(data, p, strict=True) if r["set"] == n], t)
-                                            for n in names) if f["answered"] is not None]
-        refused = figures([data[i] for i in public], [p[i] for i in public], t)["refused"]
-        # Meeting the refusals' floor comes first; then the answers (the refusals only where no threshold meets it).
+        accuracy = [o["accuracy"] for o in (outcome([r for r in data if r["set"] == n],
+                                                     [q for r, q in zip(data, p, strict=True) if r["set"] == n], t)
+                                             for n in names) if o["accuracy"] is not None]
+        refused = outcome(data, p, t)["unanswerable_refused"] or 0.0
         meets = refused >= MIN_UNANSWERABLE_REFUSED
-        score = 2 * meets + sum(answered) / len(answered) + (0 if meets else refused)
+        score = 2 * meets + sum(accuracy) / len(accuracy) + (0 if meets else refused)
         if score > best_score:
             best, best_score = t, score
     return best
 
 
 def cross_validate(data: list[dict], names: tuple[str, ...]) -> list[float]:
-    """Each set's probabilities from a model fitted on the other sets (leave one set out); rule-decided rows 0."""
-    trainable = [i for i, r in enumerate(data) if not r["ruled"] and (r["hit5"] or not r["label"])]
+    """Each set's probabilities from a model fitted on the other sets (leave one set out)."""
     oof = [0.0] * len(data)
     for name in sorted({r["set"] for r in data}):
-        held = [i for i in trainable if data[i]["set"] == name]
-        if not held:
-            continue
-        fitted = fit_model([data[i] for i in trainable if data[i]["set"] != name], names)
-        for i, q in zip(held, predict(fitted, [data[i] for i in held]), strict=True):
-            oof[i] = float(q)
+        held = [i for i, r in enumerate(data) if r["set"] == name]
+        fitted = fit_model([r for r in data if r["set"] != name and trainable(r)], names)
+        for i, q in zip(held, probabilities(fitted, [data[i] for i in held]), strict=True):
+            oof[i] = q
     return oof
+
+
+def _table(title: str, groups: list[tuple[str, dict]]) -> None:
+    def pct(v):
+        return "—" if v is None else f"{v:.2f}"
+
+    print(title)
+    print(f"{'set':<30}{'answerable':>11}{'accuracy':>10}{'refused':>9}{'unanswerable':>14}{'refused':>9}")
+    for name, o in groups:
+        print(f"{name:<30}{o['answerable']:>11}{pct(o['accuracy']):>10}{pct(o['answerable_refused']):>9}"
+              f"{o['unanswerable']:>14}{pct(o['unanswerable_refused']):>9}")
 
 
 def fit(work: Path, model_path: Path, names: tuple[str, ...] = FEATURES) -> None:
@@ -220,69 +247,60 @@ def fit(work: Path, model_path: Path, names: tuple[str, ...] = FEATURES) -> None
     held_out = [r for r in everything if r["choose"]]
     sets = sorted({r["set"] for r in data})
     oof = cross_validate(data, names)
-    fitted = fit_model([r for r in data if not r["ruled"] and (r["hit5"] or not r["label"])], names)
+    fitted = fit_model([r for r in data if trainable(r)], names)
     model, mean, scale, _ = fitted
-
-    def probabilities(subset: list[dict]) -> list[float]:
-        decided = [i for i, r in enumerate(subset) if not r["ruled"]]
-        out = [0.0] * len(subset)
-        for i, q in zip(decided, predict(fitted, [subset[i] for i in decided]), strict=True):
-            out[i] = float(q)
-        return out
-
-    in_sample, chosen_on = probabilities(data), probabilities(held_out)
+    in_sample, chosen_on = probabilities(fitted, data), probabilities(fitted, held_out)
     if held_out:
         threshold, basis = choose_threshold(held_out, chosen_on), f"chosen on {', '.join(CHOOSE_SETS)}"
     else:
         threshold, basis = choose_threshold(data, oof), "chosen on leave-one-set-out probabilities"
-    report = {}
-    print(f"threshold {threshold:.2f} ({basis})")
-    print(f"{'set':<26}{'answerable':>11}{'answered cv':>12}{'fit':>7}{'unanswerable':>14}{'refused cv':>11}{'fit':>7}")
+    print(f"threshold {threshold:.2f} ({basis}); end-to-end figures as the chain would give them")
+    public = [i for i, r in enumerate(data) if "@" not in r["set"]]
 
-    def pct(v):
-        return "—" if v is None else f"{v:.2f}"
+    def groups(subset_p):
+        out = [(n, outcome([r for r in data if r["set"] == n], [q for r, q in zip(data, subset_p, strict=True)
+                                                                 if r["set"] == n], threshold)) for n in sets]
+        return out + [("public sets", outcome([data[i] for i in public], [subset_p[i] for i in public], threshold))]
 
-    for name in [*sets, "public sets"]:
-        idx = _public(data) if name == "public sets" else [i for i, r in enumerate(data) if r["set"] == name]
-        sub = [data[i] for i in idx]
-        cv = figures(sub, [oof[i] for i in idx], threshold)
-        ins = figures(sub, [in_sample[i] for i in idx], threshold)
-        report[name] = {"cv": cv, "fit": ins}
-        print(f"{name:<26}{cv['answerable']:>11}{pct(cv['answered']):>12}{pct(ins['answered']):>7}"
-              f"{cv['unanswerable']:>14}{pct(cv['refused']):>11}{pct(ins['refused']):>7}")
-    for name in sorted({r["set"] for r in held_out}):
-        idx = [i for i, r in enumerate(held_out) if r["set"] == name]
-        out = figures([held_out[i] for i in idx], [chosen_on[i] for i in idx], threshold)
-        report[f"{name} (not fitted; threshold chosen on it)"] = out
-        print(f"{name + ' (held out)':<26}{out['answerable']:>11}{pct(out['answered']):>12}{'':>7}"
-              f"{out['unanswerable']:>14}{pct(out['refused']):>11}")
+    cv, ins = groups(oof), groups(in_sample)
+    chosen = [(f"{n} (held out)", outcome([r for r in held_out if r["set"] == n],
+                                          [q for r, q in zip(held_out, chosen_on, strict=True) if r["set"] == n],
+                                          threshold)) for n in sorted({r["set"] for r in held_out})]
+    _table("cross-validated (each set from a model not fitted on it)", cv)
+    _table("fitted (the committed model on the sets it was fitted on)", ins)
+    if chosen:
+        _table("held out of the fit (the threshold was chosen on them)", chosen)
     weights = dict(zip(names, (round(float(c), 4) for c in model.coef_[0]), strict=True))
     print("weights (standardised features):", json.dumps(weights, ensure_ascii=False))
     model_path.write_text(json.dumps({
         "features": list(names), "mean": [round(float(v), 6) for v in mean],
         "scale": [round(float(v), 6) for v in scale], "coef": [round(float(c), 6) for c in model.coef_[0]],
         "intercept": round(float(model.intercept_[0]), 6), "threshold": threshold,
-        "fitted_on": {n: sum(1 for r in data if r["set"] == n and not r["ruled"]) for n in sets},
+        "fitted_on": {n: sum(1 for r in data if r["set"] == n and trainable(r)) for n in sets},
         "threshold_chosen_on": sorted({r["set"] for r in held_out}),
-        "cross_validated": report,
+        "cross_validated": dict(cv), "fitted": dict(ins), "held_out": dict(chosen),
         "made_by": "scripts/fit_decision.py (make fit)",
     }, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(f"model → {model_path}")
 
 
 def compare(work: Path) -> None:
-    """Cross-validated figures of the candidate feature sets, at each one's chosen threshold."""
-    data = [r for r in rows(work) if not r["choose"]]
-    public = _public(data)
+    """End-to-end figures of the candidate feature sets: cross-validated on the public sets, and on the held-out
+    sets from a model fitted on all public sets, each at its threshold chosen on the held-out sets."""
+    everything = rows(work)
+    data = [r for r in everything if not r["choose"]]
+    held_out = [r for r in everything if r["choose"]]
     for label, names in CANDIDATES.items():
         oof = cross_validate(data, names)
-        t = choose_threshold(data, oof)
-        by_set = {n: figures([r for r in data if r["set"] == n], [q for r, q in zip(data, oof, strict=True)
-                                                                  if r["set"] == n], t)["answered"]
-                  for n in ("train-seeds", "natural-dev", "colloquial", "ncp-natural-train", "ncp-dev")}
-        refused = figures([data[i] for i in public], [oof[i] for i in public], t)["refused"]
-        print(f"{label:<22} threshold {t:.2f}  " + "  ".join(f"{n} {v:.2f}" for n, v in by_set.items())
-              + f"  unanswerable refused {refused:.2f}")
+        p = probabilities(fit_model([r for r in data if trainable(r)], names), held_out)
+        t = choose_threshold(held_out, p) if held_out else choose_threshold(data, oof)
+        shown = [(n, outcome([r for r in data if r["set"] == n], [q for r, q in zip(data, oof, strict=True)
+                                                                  if r["set"] == n], t))
+                 for n in ("train-seeds", "natural-dev", "colloquial", "ncp-natural-train")]
+        shown += [(n, outcome([r for r in held_out if r["set"] == n], [q for r, q in zip(held_out, p, strict=True)
+                                                                       if r["set"] == n], t)) for n in CHOOSE_SETS]
+        print(f"{label:<22} t {t:.2f}  " + "  ".join(
+            f"{n} {o['accuracy']:.2f}/{o['unanswerable_refused'] or 0:.2f}" for n, o in shown))
 
 
 def main() -> int:

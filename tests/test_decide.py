@@ -62,3 +62,17 @@ def test_retrievers_count_by_whether_they_rank_the_first_clause_best_not_by_thei
     assert {n: f[0][n] for n in used} == pytest.approx({n: f[1][n] for n in used})
     assert "dense_top" not in used
     assert (f[0]["agreed"], f[2]["agreed"], f[2]["bm25_first"], f[2]["dense_first"]) == (1.0, 0.0, 1.0, 0.0)
+
+
+@pytest.mark.parametrize(("context_missing", "action", "rule"), [
+    (0.0, Action.ANSWER, ""),
+    (0.2, Action.ANSWER, ""),
+    (0.5, Action.NOT_SURE, "follow_up_off_topic"),  # the first clause speaks to half of the question followed
+])
+def test_a_follow_up_is_not_answered_from_a_clause_off_the_question_it_follows(context_missing, action, rule):
+    from assistant.decide import decide
+
+    model = DecisionModel(("support",), (0.0,), (1.0,), (10.0,), -5.0, 0.5)
+    decision = decide(model, {"support": 0.9, "follow_up": 1.0, "context_missing": context_missing},
+                      _evidence({"bm25": 1.0}), min_follows=0.7)
+    assert (decision.action, decision.rule) == (action, rule)
