@@ -15,6 +15,11 @@ from tests.conftest import ROOT, TODAY
 
 pytestmark = pytest.mark.slow
 SHARED = ROOT.parent / "shared"
+# Measured with the fitted decision (README, "The decision"): 24/48 right, 12/12 unanswerable handled, 17 answerable
+# refused; each floor two cases from the figure, for the CPUs' spread (issue 15, item 7).
+LAWS_ACCURACY = 22 / 48
+LAWS_UNANSWERABLE_REFUSED = 10 / 12
+LAWS_ANSWERABLE_REFUSED = 19 / 48
 
 
 @pytest.fixture(scope="module")
