@@ -291,3 +291,15 @@ def test_an_llm_answer_failing_twice_is_replaced_by_the_extractive_one_with_a_no
     assert "500" not in answer.text and "300万元" in answer.text
     assert any(n.kind == "llm_fallback" for n in answer.notes)
     assert answer.text.startswith("（大模型生成的回答未通过条款核对")
+
+
+def test_a_yes_is_not_given_for_a_level_the_clause_does_not_reward(assistant):
+    (answer,) = ask_all(assistant, "日照评上市级专精特新有奖励吗？")
+    # 三、（一）2 rewards 省级 and above: its "有" would be about another level.
+    assert not answer.text.startswith("有")
+
+
+def test_a_jiangmen_loan_question_is_answered_from_the_loan_subsidy_clauses(assistant):
+    (answer,) = ask_all(assistant, "江门的专精特新企业贷款有没有贴息？")
+    assert not answer.refused and "贷款贴息" in answer.text
+    assert any(c.clause.clause_path.startswith("二、（二）") for c in answer.citations)
