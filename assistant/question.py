@@ -1,7 +1,8 @@
 """A question read once: its forms (as typed, simplified with typos repaired, resolved against the conversation),
-the places it names, what it asks as against what only describes the asker, the kinds of answer it wants, and the
-figures the enterprise states about itself. The chain reads the message into a ``Question`` before anything
-else, and its steps read the ``Question``."""
+the places it names, the question it follows and the clauses cited before, its script, and the kinds of answer it
+wants. The chain reads the message into a ``Question`` before anything else. (Not yet read here: what it asks as
+against what describes the asker, and the enterprise's stated figures — ``support.asked_text`` and
+``figures.stated_figures`` still read the text where they are used.)"""
 
 from __future__ import annotations
 
@@ -13,9 +14,7 @@ from pathlib import Path
 import yaml
 
 from assistant.conversation import Resolution
-from assistant.figures import Figure, stated_figures
 from assistant.regions import RegionMatch
-from assistant.support import asked_text
 
 ANSWER_KINDS_PATH = Path(__file__).parent / "rules" / "answer_kinds.yaml"
 
@@ -68,19 +67,9 @@ class Question:
         return self.resolution.follow_up
 
     @property
-    def asking(self) -> str:
-        """The sentences that ask, without those that only describe the asker."""
-        return asked_text(self.simplified)
-
-    @property
     def wants(self) -> tuple[AnswerKind, ...]:
         """The kinds of answer asked for (an amount, a date, a contact, who is responsible …)."""
         return wanted_kinds(self.simplified)
-
-    @property
-    def figures(self) -> list[Figure]:
-        """The figures the enterprise states about itself ("营收800多万", "80个人")."""
-        return stated_figures(self.simplified)
 
 
 __all__ = ["ANSWER_KINDS_PATH", "AnswerKind", "Question", "answer_kinds", "states_wanted", "wanted_kinds"]
