@@ -23,6 +23,17 @@ def reindex_summary(result) -> str:
             f"新嵌入 {result.embedded} 个{skipped}。")
 
 
+def security_headers(settings) -> dict[str, str]:
+    """Headers on every response: scripts, styles, images and connections from this origin only (the page inlines
+    its configuration and styles), framing by this origin and the configured portals only, no type sniffing."""
+    ancestors = " ".join(["'self'", *settings.cors_origins])
+    policy = (f"default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+              f"img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; object-src 'none'; "
+              f"base-uri 'self'; frame-ancestors {ancestors}")
+    return {"Content-Security-Policy": policy, "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "same-origin"}
+
+
 def make_app(settings, embedder=None, engine=None, warm_up: bool = True):
     """The one FastAPI app a copy of the service runs: the API, and the chat page mounted at ``/``.
     Opens the database (DatabaseUnavailableError when it cannot) and the index (built first if there is none)."""
@@ -31,7 +42,9 @@ def make_app(settings, embedder=None, engine=None, warm_up: bool = True):
 
     from index.build import build, open_index
     from serve.api import BodyLimit, build_api
+    from serve.clients import ClientIdentity
     from serve.feedback import FeedbackStore
+    from serve.ratelimit import RateLimiter
     from serve.service import Reindexer, Service
     from serve.store import ConversationStore, database_url, open_database
     from serve.web import Page, build_app, serve_options
@@ -48,21 +61,26 @@ def make_app(settings, embedder=None, engine=None, warm_up: bool = True):
     assistant = make_assistant(settings, embedder)
     reindexer = Reindexer(rebuild, lambda: assistant.refresh(wait=True))
     service = Service(assistant, ConversationStore(engine), settings, reindexer)
-    page = Page(assistant, FeedbackStore(engine), settings, reindex=rebuild)
+    # One client identity and one allowance for the API and the page (whose Gradio API is callable directly).
+    limiter = RateLimiter(settings.api_requests_per_minute)
+    identity = ClientIdentity.from_settings(settings)
+    page = Page(assistant, FeedbackStore(engine), settings, reindex=rebuild, limiter=limiter, identity=identity)
     if warm_up:
         page.warm_up()
-    app = build_api(service, settings)
+    app = build_api(service, settings, limiter=limiter, identity=identity)
     app.state.service = service
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "DELETE"],
                            allow_headers=["Authorization", "Content-Type"], max_age=600)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes, max_upload_bytes=settings.max_upload_bytes)
-    ancestors = " ".join(["'self'", *settings.cors_origins])
+    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes, max_upload_bytes=settings.max_upload_bytes,
+                       max_page_bytes=settings.max_page_request_bytes)
+    headers = security_headers(settings)
 
     @app.middleware("http")
-    async def _framing(request, call_next):
+    async def _security_headers(request, call_next):
         response = await call_next(request)
-        response.headers.setdefault("Content-Security-Policy", f"frame-ancestors {ancestors}")
+        for name, value in headers.items():
+            response.headers.setdefault(name, value)
         return response
 
     options = serve_options(settings)

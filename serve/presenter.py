@@ -7,15 +7,13 @@ import datetime as dt
 import html
 import re
 import string
-import unicodedata
 
 from assistant.types import REPHRASE_REASONS, STATUS_LABELS, Answer, Citation, answer_lines
 from core.prompts import render
+from core.textnorm import clean_input
 
 _MARKER = re.compile(r"\[(\d+)\]")
 _HTML_SPECIAL = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
-# Bidirectional embeddings, overrides and isolates: invisible, and they make shown text read differently.
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 # Markdown that could make the browser fetch or link something: an image (![), an inline link or a
 # reference definition (]( and ]:). Escaping the second character leaves the text as written.
 _MARKDOWN_REFERENCE = re.compile(r"(?<=!)\[|(?<=\])[(:]")
@@ -87,11 +85,9 @@ def inert_markdown(text: str) -> str:
 
 
 def printable(text: str) -> str:
-    """The text without control characters (newline and tab stay) and without bidirectional overrides."""
-    return "".join(
-        ch for ch in text
-        if ch in "\n\t" or not (unicodedata.category(ch) == "Cc" or ch in _BIDI_CONTROLS)
-    )
+    """The text without control characters (newline and tab stay), bidirectional overrides, zero-width characters
+    or lone surrogates (``core.textnorm.clean_input``)."""
+    return clean_input(text)
 
 
 def literal_markdown(text: str) -> str:

@@ -1,0 +1,251 @@
+"""What a hostile client tried against the service (issue 16), each pinned down: bounded work per request at every
+entry point, conversations only for the client that started them, one client identity, input the answering path
+can read, error bodies that say nothing about the machine."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from fastapi.testclient import TestClient
+
+from index.build import build
+from serve.clients import ClientIdentity
+from serve.factory import make_app
+from serve.service import bounded_history
+
+TOKEN = "s3cret-admin-token"
+JILIN = "吉林省对专精特新企业的专利保险费有补助吗?"
+ADMIN = {"Authorization": f"Bearer {TOKEN}"}
+
+
+@pytest.fixture
+def api_settings(settings):
+    return settings.model_copy(update={"admin_token": TOKEN, "api_requests_per_minute": 0})
+
+
+@pytest.fixture
+def app(api_settings, fake_embedder):
+    build(api_settings, fake_embedder, progress=False)
+    return make_app(api_settings, embedder=fake_embedder, warm_up=False)
+
+
+@pytest.fixture
+def client(app):
+    with TestClient(app) as client:
+        yield client
+
+
+def counting_asks(app) -> list[str]:
+    """Every message the API's assistant answers from now on (replayed history included)."""
+    assistant = app.state.service.assistant
+    asked, real = [], assistant.ask
+
+    def ask(question, *args, **kwargs):
+        asked.append(question)
+        return real(question, *args, **kwargs)
+
+    assistant.ask = ask
+    return asked
+
+
+# 1. Work per request is bounded: a long history is replayed only within the limits.
+
+def test_a_long_history_sent_to_ask_is_replayed_only_within_the_limits(client, app, api_settings):
+    asked = counting_asks(app)
+    history = [{"role": "user", "content": f"问题{i}" + "专精特新" * 100} for i in range(20)]
+    reply = client.post("/api/ask", json={"question": JILIN, "history": history})
+    assert reply.status_code == 200
+    replayed = asked[:-1]
+    assert len(replayed) <= api_settings.max_history_turns
+    assert sum(len(m) for m in replayed) <= api_settings.max_history_chars
+    assert replayed == [m["content"] for m in history[-len(replayed):]]  # the latest ones, in order
+    assert reply.json()["history_left_out"] == 20 - len(replayed)
+
+
+def test_fifty_user_messages_to_the_openai_endpoint_are_replayed_only_within_the_limits(client, app, api_settings):
+    asked = counting_asks(app)
+    messages = [{"role": "user", "content": "专精特新企业" * 66} for _ in range(49)]
+    reply = client.post("/v1/chat/completions", json={"messages": [*messages, {"role": "user", "content": JILIN}]})
+    assert reply.status_code == 200
+    assert len(asked) - 1 <= api_settings.max_history_turns
+    assert sum(len(m) for m in asked[:-1]) <= api_settings.max_history_chars
+
+
+def test_replaying_a_history_stops_when_the_request_has_taken_its_time(api_settings, fake_embedder):
+    settings = api_settings.model_copy(update={"max_answer_seconds": 0.2})
+    build(settings, fake_embedder, progress=False)
+    app = make_app(settings, embedder=fake_embedder, warm_up=False)
+    assistant = app.state.service.assistant
+    real = assistant.ask
+
+    def slow(question, *args, **kwargs):
+        time.sleep(0.15)
+        return real(question, *args, **kwargs)
+
+    assistant.ask = slow
+    with TestClient(app) as client:
+        history = [{"role": "user", "content": f"问题{i}"} for i in range(5)]
+        reply = client.post("/api/ask", json={"question": JILIN, "history": history})
+    assert reply.status_code == 200 and reply.json()["history_left_out"] >= 3
+
+
+@pytest.mark.parametrize(("history", "turns", "chars", "kept"), [
+    (["a", "bb", "ccc"], 6, 100, ["a", "bb", "ccc"]),
+    (["a", "bb", "ccc"], 2, 100, ["bb", "ccc"]),
+    (["a", "bb", "ccc"], 6, 5, ["bb", "ccc"]),
+    (["a", "bb", "ccc"], 6, 4, ["ccc"]),
+    (["a", "x" * 10], 6, 4, ["xxxx"]),  # one message alone is cut to the limit (its end: the latest words)
+    (["a", "bb"], 0, 100, []),
+])
+def test_bounded_history_keeps_the_latest_messages_within_both_limits(history, turns, chars, kept):
+    assert bounded_history(history, turns, chars) == kept
+
+
+def test_the_pages_gradio_api_counts_against_the_same_allowance_and_body_limit(api_settings, fake_embedder):
+    settings = api_settings.model_copy(update={"api_requests_per_minute": 2})
+    build(settings, fake_embedder, progress=False)
+    with TestClient(make_app(settings, embedder=fake_embedder, warm_up=False)) as client:
+        statuses = []
+        for _ in range(3):
+            started = client.post("/gradio_api/call/draft", json={"data": [JILIN]})
+            assert started.status_code == 200, started.text
+            events = client.get(f"/gradio_api/call/draft/{started.json()['event_id']}").text
+            statuses.append(json.loads(events.split("data: ", 1)[1].splitlines()[0])[2])
+        assert "请求过于频繁" not in statuses[0] and "请求过于频繁" not in statuses[1]
+        assert "请求过于频繁" in statuses[2]
+        assert client.post("/api/ask", json={"question": JILIN}).status_code == 429  # one allowance for both
+        huge = client.post("/gradio_api/call/draft", json={"data": ["吉" * 400_000]})
+        assert huge.status_code == 413 and huge.json()["error"] == "too_large"
+
+
+# 7. Conversations belong to the client that started them.
+
+def test_another_client_cannot_read_or_continue_a_conversation_by_its_id(client):
+    first = client.post("/api/ask", json={"question": JILIN}).json()
+    assert first["conversation_id"] and first["conversation_secret"]
+    for secret in (None, "guessed", first["conversation_id"]):
+        stolen = client.post("/api/ask", json={"question": "那小巨人呢?", "conversation_id": first["conversation_id"],
+                                               "conversation_secret": secret})
+        assert stolen.status_code == 404 and set(stolen.json()) == {"error", "message"}
+        assert JILIN not in stolen.text
+    own = client.post("/api/ask", json={"question": "最多补几年?", "conversation_id": first["conversation_id"],
+                                        "conversation_secret": first["conversation_secret"]}).json()
+    assert own["turn"] == 1 and "3年" in own["answer"]  # nothing of the others' attempts was stored
+
+
+def test_a_conversation_id_chosen_by_the_client_is_refused(client):
+    for chosen in ("1", "my-conversation"):
+        reply = client.post("/api/ask", json={"question": JILIN, "conversation_id": chosen, "conversation_secret": "x"})
+        assert reply.status_code == 404 and reply.json()["error"] == "not_found"
+
+
+# 2 + 3. One client identity.
+
+@pytest.mark.parametrize(("peer", "forwarded", "expected"), [
+    ("203.0.113.9", "10.0.0.5", "203.0.113.9"),  # not from a trusted proxy: the header is ignored
+    ("127.0.0.1", "10.0.0.5", "10.0.0.5"),  # from the trusted proxy: the address it forwarded for
+    ("127.0.0.1", "10.0.0.5, 198.51.100.7", "198.51.100.7"),  # a forged first hop: the proxy's own hop counts
+    ("127.0.0.1", "garbage", "127.0.0.1"),
+    ("127.0.0.1", None, "127.0.0.1"),
+])
+def test_a_forwarded_address_is_believed_only_from_a_trusted_proxy(peer, forwarded, expected):
+    identity = ClientIdentity(trusted_proxies=["127.0.0.1"])
+    headers = {"x-forwarded-for": forwarded} if forwarded else {}
+    assert identity.address(peer, headers) == expected
+
+
+def test_only_a_configured_api_key_is_an_identity(settings):
+    identity = ClientIdentity(api_keys=["k-configured-0001"])
+    assert identity.key("10.0.0.1", {"authorization": "Bearer anything"}) == "address:10.0.0.1"
+    assert identity.key("10.0.0.1", {"authorization": "Bearer k-configured-0001"}).startswith("key:")
+    assert identity.key("10.0.0.2", {"authorization": "Bearer k-configured-0001"}) == \
+        identity.key("10.0.0.1", {"authorization": "Bearer k-configured-0001"})
+
+
+def test_the_service_ignores_forwarded_headers_unless_a_proxy_is_trusted(api_settings, fake_embedder, monkeypatch):
+    """ui.py's own server settings: a client varying X-Forwarded-For is still one client for the admin-token throttle
+    (uvicorn's default would believe the header from any loopback peer)."""
+    import httpx
+    import uvicorn
+
+    import ui
+    from tests.servers import AppServer
+
+    build(api_settings, fake_embedder, progress=False)
+    app = make_app(api_settings, embedder=fake_embedder, warm_up=False)
+    captured = {}
+    monkeypatch.setattr("serve.factory.make_app", lambda settings: app)
+    monkeypatch.setattr(uvicorn, "run", lambda _app, **options: captured.update(options))
+    assert ui.main() == 0
+    options = {k: v for k, v in captured.items() if k not in ("host", "port")}
+    options.setdefault("proxy_headers", True)  # uvicorn's default
+    with AppServer(app, **options) as server, httpx.Client(base_url=server.url) as http:
+        codes = [http.get("/api/documents", headers={"Authorization": "Bearer wrong",
+                                                     "X-Forwarded-For": f"10.9.0.{i}"}).status_code for i in range(12)]
+    assert codes[:10] == [401] * 10 and 429 in codes[10:]
+
+
+# 11 + 12. Input the answering path can read.
+
+def test_a_lone_surrogate_in_any_field_is_not_a_500(client):
+    bodies = [("/api/ask", {"question": "吉林\udc00省专利保险费补几年?"}),
+              ("/api/ask", {"question": JILIN, "region": "\udc00"}),
+              ("/api/ask", {"question": JILIN, "history": [{"role": "user", "content": "\ud800"}]}),
+              ("/v1/chat/completions", {"messages": [{"role": "user", "content": "\udc00" + JILIN}]})]
+    for path, body in bodies:  # as JSON escapes: "\udc00" is valid JSON, not encodable UTF-8
+        reply = client.post(path, content=json.dumps(body).encode(), headers={"content-type": "application/json"})
+        assert reply.status_code < 500, (path, reply.text)
+
+
+def test_the_embedder_never_fails_on_a_lone_surrogate():
+    from index.embeddings import encodable
+
+    assert encodable("吉林\udc00省").encode("utf-8")
+
+
+@pytest.mark.parametrize("noise", ["\x00", "\x07", "\x1b", "\u200b", "\ufeff", "\u202e", "\r"])
+def test_control_characters_inside_an_answerable_question_do_not_make_it_refused(client, noise):
+    clean = client.post("/api/ask", json={"question": JILIN}).json()
+    noisy = client.post("/api/ask", json={"question": "吉林省对专精特新" + noise + "企业的专利保险费有补助吗?"}).json()
+    assert not noisy["refused"] and noisy["answer"] == clean["answer"]
+
+
+# 16. Error bodies: one shape, nothing about the machine.
+
+@pytest.mark.parametrize(("method", "path", "kwargs", "status"), [
+    ("post", "/api/ask", {"json": {"question": 5}}, 422),
+    ("post", "/api/ask", {"content": b"{bad", "headers": {"content-type": "application/json"}}, 422),
+    ("post", "/v1/chat/completions", {"json": {"messages": []}}, 422),
+    ("get", "/api/ask", {}, 404),
+    ("post", "/api/no-such-thing", {}, 404),
+    ("get", "/v1/nothing", {}, 404),
+])
+def test_every_error_body_is_error_and_message(client, method, path, kwargs, status):
+    reply = getattr(client, method)(path, **kwargs)
+    assert reply.status_code == status and set(reply.json()) == {"error", "message"}, reply.text
+
+
+def test_a_503_names_no_database_url_or_driver_message(client, app, api_settings):
+    from sqlalchemy import text
+
+    with app.state.service.conversations.engine.begin() as connection:
+        connection.execute(text("DROP TABLE conversation_turns"))
+    reply = client.post("/api/ask", json={"question": JILIN})
+    assert reply.status_code == 503 and set(reply.json()) == {"error", "message"}
+    assert "sqlite" not in reply.text and str(api_settings.data_dir) not in reply.text
+
+
+# 15. Ready only when a stored conversation's turn can be written.
+
+def test_readiness_is_503_when_the_database_refuses_writes(client, app):
+    from sqlalchemy import event
+
+    assert client.get("/readyz").status_code == 200
+    engine = app.state.service.conversations.engine
+    event.listen(engine, "connect", lambda connection, _record: connection.execute("PRAGMA query_only=ON"))
+    engine.dispose()  # new connections: read-only, as on a read-only data directory
+    assert client.post("/api/ask", json={"question": JILIN}).status_code == 503
+    ready = client.get("/readyz")
+    assert ready.status_code == 503 and set(ready.json()) == {"error", "message"}
