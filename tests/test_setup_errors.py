@@ -117,3 +117,14 @@ def test_a_bad_list_setting_stops_the_service_in_one_line(monkeypatch, capsys, v
     err = capsys.readouterr().err.strip()
     assert err.startswith("error:") and variable in err and "\n" not in err
     assert "unclosed-secret-key" not in err  # an API key is never printed
+
+
+def test_a_damaged_database_file_at_start_is_one_line(setup, monkeypatch, capsys):
+    import ui
+
+    data = setup / "data"
+    data.mkdir()
+    (data / "feedback.sqlite").write_bytes(b"this is not a database file at all" * 200)
+    assert ui.main() == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: the database") and "\n" not in err and "not a database" in err
