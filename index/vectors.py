@@ -68,7 +68,7 @@ def collection_name(generation: int) -> str:
 
 def _missing(generation: int, where: str) -> GenerationMissingError:
     return GenerationMissingError(
-        f"generation {generation} has no vectors in {where} (dropped, or never built): run `python -m index build`"
+        f"generation {generation} has no vectors in {where} (dropped, or never built): run `python -m index build --force`"
     )
 
 

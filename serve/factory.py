@@ -40,7 +40,7 @@ def make_app(settings, embedder=None, engine=None, warm_up: bool = True):
     import gradio as gr
     from fastapi.middleware.cors import CORSMiddleware
 
-    from index.build import build, open_index
+    from index.build import build, needs_build
     from serve.api import BodyLimit, build_api
     from serve.clients import ClientIdentity
     from serve.feedback import FeedbackStore
@@ -55,8 +55,8 @@ def make_app(settings, embedder=None, engine=None, warm_up: bool = True):
     def rebuild() -> str:
         return reindex_summary(build(settings, embedder, progress=False))
 
-    if open_index(settings).current() is None:
-        log.info("no index yet: building it first")
+    if needs_build(settings):
+        log.info("no index to serve (none yet, or its vectors are gone): building it first")
         rebuild()
     assistant = make_assistant(settings, embedder)
     reindexer = Reindexer(rebuild, lambda: assistant.refresh(wait=True))
