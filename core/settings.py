@@ -57,6 +57,13 @@ class Settings(BaseSettings):
         description="A document with more characters than this is skipped, with the reason in the build report "
         "(about 600 clauses; 300,000 characters take minutes to embed on two cores, 20 MB would take hours).",
     )
+    max_docx_unpacked_bytes: int = Field(
+        25_000_000, ge=1_000_000, description="A .docx whose parts unpack to more bytes is refused before it is "
+        "parsed (an upload: 413; in the corpus: skipped with the reason)."
+    )
+    max_docx_elements: int = Field(
+        1_000_000, ge=10_000, description="A .docx with more XML elements is refused before it is parsed."
+    )
     today: dt.date | None = Field(
         None, description="Date used to compute policy status (default: the real today). For tests and audits."
     )

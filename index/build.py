@@ -17,7 +17,7 @@ from index.clauses import split_clauses
 from index.documents import DocReport, doc_ids_for, read_document
 from index.embeddings import Embedder
 from index.gazetteer import default_gazetteer
-from index.loaders import corpus_files
+from index.loaders import PackageLimits, corpus_files
 from index.lock import build_lock
 from index.store import Generation, IndexStore
 from index.vectors import make_vector_store
@@ -77,7 +77,8 @@ def read_corpus(settings) -> tuple[list[PolicyDoc], list[DocReport], list[Docume
     doc_ids = doc_ids_for(paths)
     for path in paths:
         try:
-            doc, report = read_document(path, catalog, gazetteer, doc_ids[path], settings.max_document_chars)
+            doc, report = read_document(path, catalog, gazetteer, doc_ids[path], settings.max_document_chars,
+                                        PackageLimits.from_settings(settings))
         except DocumentError as exc:
             log.warning("skipped %s", exc)
             skipped.append(exc)

@@ -20,7 +20,7 @@ from core.errors import LLMUnavailableError, PolicyQAError, ServiceUnavailableEr
 from core.prompts import render
 from core.textnorm import clean_input
 from index.documents import doc_ids_for
-from index.loaders import corpus_files
+from index.loaders import PackageLimits, corpus_files
 from serve import uploads
 from serve.clients import ClientIdentity, bearer
 from serve.openai_compat import MODEL_PREFIX, ChatCompletionRequest, completion, completion_chunks, user_turns
@@ -264,7 +264,8 @@ def build_api(service: Service, settings, limiter: RateLimiter | None = None,
             if declared and declared.isdigit() and int(declared) > settings.max_upload_bytes:
                 raise uploads.UploadRejected(413, f"the file is larger than {settings.max_upload_bytes} bytes")
             content = await request.body()
-            uploads.check_content(name, content, settings.max_upload_bytes)
+            uploads.check_content(name, content, settings.max_upload_bytes, PackageLimits.from_settings(settings),
+                                  settings.max_document_chars)
         except uploads.UploadRejected as exc:
             raise ApiError(exc.status, "upload_rejected", str(exc)) from None
         replaced = uploads.store(settings.corpus_dir, name, content)

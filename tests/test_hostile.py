@@ -249,3 +249,54 @@ def test_readiness_is_503_when_the_database_refuses_writes(client, app):
     assert client.post("/api/ask", json={"question": JILIN}).status_code == 503
     ready = client.get("/readyz")
     assert ready.status_code == 503 and set(ready.json()) == {"error", "message"}
+
+
+# 5 + 6. Uploads: what a .docx unpacks to, and a name the file system can hold.
+
+def zip_bomb_docx(xml_bytes: int) -> bytes:
+    """A .docx whose document.xml is ``xml_bytes`` of empty paragraphs: a few KB zipped."""
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    paragraph = b"<w:p/>"
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as package:
+        package.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types/>')
+        body = b'<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>'
+        package.writestr("word/document.xml", body + paragraph * (xml_bytes // len(paragraph)) + b"</w:body></w:document>")
+    return buffer.getvalue()
+
+
+def corpus_names(settings) -> set[str]:
+    return {p.name for p in settings.corpus_dir.iterdir()}
+
+
+def test_a_docx_zip_bomb_is_refused_before_it_is_parsed_or_stored(client, api_settings):
+    bomb = zip_bomb_docx(31_000_000)
+    assert len(bomb) < 200_000
+    before = corpus_names(api_settings)
+    started = time.perf_counter()
+    reply = client.post("/api/documents", params={"filename": "通知.docx"}, content=bomb, headers=ADMIN)
+    assert reply.status_code == 413 and "POLICYQA_MAX_DOCX" in reply.json()["message"]
+    assert time.perf_counter() - started < 10 and corpus_names(api_settings) == before
+
+
+def test_a_docx_bomb_already_in_the_corpus_is_skipped_without_parsing(settings, fake_embedder, monkeypatch):
+    (settings.corpus_dir / "bomb.docx").write_bytes(zip_bomb_docx(31_000_000))
+    monkeypatch.setattr("docx.Document", lambda *_: pytest.fail("the bomb was parsed"))
+    result = build(settings, fake_embedder, progress=False)
+    assert any(e.source == "bomb.docx" and "POLICYQA_MAX_DOCX" in e.reason for e in result.skipped)
+
+
+def test_a_text_upload_over_the_document_budget_is_refused_not_stored(client, api_settings):
+    long_text = ("第一条 对新认定的企业给予奖励。\n" * 40_000).encode()
+    assert len(long_text) < api_settings.max_upload_bytes
+    reply = client.post("/api/documents", params={"filename": "长文件.txt"}, content=long_text, headers=ADMIN)
+    assert reply.status_code == 413 and "长文件.txt" not in corpus_names(api_settings)
+
+
+def test_an_upload_name_too_long_for_the_file_system_is_a_400(client, api_settings):
+    name = "关" * 96 + ".txt"  # 96 characters, 292 bytes
+    reply = client.post("/api/documents", params={"filename": name}, content="吉林省新政策。".encode(), headers=ADMIN)
+    assert reply.status_code == 400 and set(reply.json()) == {"error", "message"}
+    assert not any(n.startswith(".upload") for n in corpus_names(api_settings))
