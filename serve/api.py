@@ -248,7 +248,8 @@ def build_api(service: Service, settings, limiter: RateLimiter | None = None,
             for d in kb.docs
         ]
         indexing = service.reindexer.status() if service.reindexer else None
-        return {"generation": kb.generation.number, "documents": documents, "indexing": indexing}
+        return {"generation": kb.generation.number, "documents": documents, "indexing": indexing,
+                "held": uploads.held(uploads.held_dir(settings))}
 
     @app.post("/api/documents", tags=["admin"], summary="Upload a document (raw bytes); indexed in the background",
               status_code=202, responses={**ADMIN_ERRORS, 400: {"model": Problem}, 415: {"model": Problem}},
@@ -268,11 +269,42 @@ def build_api(service: Service, settings, limiter: RateLimiter | None = None,
                                   settings.max_document_chars)
         except uploads.UploadRejected as exc:
             raise ApiError(exc.status, "upload_rejected", str(exc)) from None
+        folder = uploads.held_dir(settings)
+        reasons = uploads.screen_upload(folder, name, content, PackageLimits.from_settings(settings))
+        if reasons:  # never indexed, so never quoted, until an administrator approves it
+            uploads.hold(folder, name, content, reasons)
+            log.warning("document %s held for review: %s", name, "; ".join(reasons))
+            return {"filename": name, "doc_id": None, "replaced": False, "held": True, "reasons": reasons,
+                    "indexing": None}
         replaced = uploads.store(settings.corpus_dir, name, content)
         log.info("document %s %s (%d bytes)", name, "replaced" if replaced else "uploaded", len(content))
         doc_id = next((found for path, found in doc_ids_for(corpus_files(settings.corpus_dir)).items()
                        if path.name == name), None)
-        return {"filename": name, "doc_id": doc_id, "replaced": replaced, "indexing": _reindex()}
+        return {"filename": name, "doc_id": doc_id, "replaced": replaced, "held": False, "reasons": [],
+                "indexing": _reindex()}
+
+    @app.post("/api/documents/held/{filename}/approve", tags=["admin"], status_code=202, responses=ADMIN_ERRORS,
+              summary="Approve a held upload: moved into the corpus and indexed in the background",
+              dependencies=[Depends(admin)])
+    def approve_held(filename: str) -> dict:
+        if not _release(filename, settings.corpus_dir):
+            raise ApiError(404, "not_found", f"no held upload {filename[:100]!r}")
+        log.info("held document %s approved", filename)
+        return {"filename": filename, "indexing": _reindex()}
+
+    @app.delete("/api/documents/held/{filename}", tags=["admin"], responses=ADMIN_ERRORS,
+                summary="Discard a held upload", dependencies=[Depends(admin)])
+    def discard_held(filename: str) -> dict:
+        if not _release(filename, None):
+            raise ApiError(404, "not_found", f"no held upload {filename[:100]!r}")
+        log.info("held document %s discarded", filename)
+        return {"filename": filename, "discarded": True}
+
+    def _release(filename: str, corpus_dir) -> bool:
+        try:
+            return uploads.release(uploads.held_dir(settings), filename, corpus_dir)
+        except uploads.UploadRejected:
+            return False
 
     @app.delete("/api/documents/{doc_id}", tags=["admin"], summary="Remove a document; re-indexed in the background",
                 status_code=202, responses=ADMIN_ERRORS, dependencies=[Depends(admin)])

@@ -17,6 +17,9 @@ _HTML_SPECIAL = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 # Markdown that could make the browser fetch or link something: an image (![), an inline link or a
 # reference definition (]( and ]:). Escaping the second character leaves the text as written.
 _MARKDOWN_REFERENCE = re.compile(r"(?<=!)\[|(?<=\])[(:]")
+# What a GFM renderer (the chat's) turns into a link by itself: a scheme's "://", "www." and an e-mail's "@".
+# A backslash before the ":" / "." / "@" leaves the text as written and breaks the autolink.
+_AUTOLINK = re.compile(r"(?<=[A-Za-z])(?=://)|(?<=\bwww)(?=\.)|(?<=[\w.+-])(?=@[\w-]+\.)", re.IGNORECASE)
 _STREAM_UNIT = re.compile(r"\\.|&#?\w+;|.", re.S)  # an escape or an entity is never cut in two
 
 
@@ -81,7 +84,8 @@ def inert_markdown(text: str) -> str:
     """Text for a Markdown message that can neither carry HTML nor load or link anything; the [n] markers and
     the rest of the punctuation stay as written (they are what a copied answer shows)."""
     text = html.escape(text).replace("\\", "\\\\")
-    return _MARKDOWN_REFERENCE.sub(lambda found: "\\" + found.group(0), text)
+    text = _MARKDOWN_REFERENCE.sub(lambda found: "\\" + found.group(0), text)
+    return _AUTOLINK.sub(lambda _: "\\", text)  # a URL in a quoted clause is shown as text, never as a link
 
 
 def printable(text: str) -> str:

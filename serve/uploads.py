@@ -3,8 +3,11 @@ then the write itself, atomic, into the corpus folder."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import os
 import re
+import threading
 import unicodedata
 from pathlib import Path
 
@@ -77,3 +80,65 @@ def store(corpus_dir: Path, name: str, content: bytes) -> bool:
     partial.write_bytes(content)
     os.replace(partial, target)
     return replaced
+
+
+def held_dir(settings) -> Path:
+    """Where uploads flagged by the screening wait for an administrator (outside the corpus: never indexed)."""
+    return Path(settings.data_dir) / "held"
+
+
+def screen_upload(folder: Path, name: str, content: bytes, limits: PackageLimits | None = None) -> list[str]:
+    """The reasons to hold this upload (``index.screen``), read as the build would read it; a file that yields no
+    text is not held (the build reports it and skips it)."""
+    from index.loaders import load
+    from index.screen import screen
+
+    folder.mkdir(parents=True, exist_ok=True)
+    probe = folder / f".screen-{os.getpid()}-{threading.get_ident()}{Path(name).suffix.lower()}"
+    try:
+        probe.write_bytes(content)
+        text = load(probe, limits)
+    except DocumentError:
+        return []
+    finally:
+        probe.unlink(missing_ok=True)
+    return [str(flag) for flag in screen(text)]
+
+
+def hold(folder: Path, name: str, content: bytes, reasons: list[str]) -> None:
+    """Keep a flagged upload, with why, until it is approved or discarded."""
+    folder.mkdir(parents=True, exist_ok=True)
+    store(folder, name, content)
+    record = {"filename": name, "reasons": reasons, "held_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+    _write(folder / f"{name}.json", json.dumps(record, ensure_ascii=False).encode())
+
+
+def held(folder: Path) -> list[dict]:
+    """The uploads waiting for review, oldest first."""
+    if not folder.is_dir():
+        return []
+    records = []
+    for sidecar in sorted(folder.glob("*.json")):
+        if (folder / sidecar.name.removesuffix(".json")).is_file():
+            records.append(json.loads(sidecar.read_text(encoding="utf-8")))
+    return sorted(records, key=lambda record: record["held_at"])
+
+
+def release(folder: Path, name: str, corpus_dir: Path | None) -> bool:
+    """Move a held upload into the corpus (``corpus_dir``) or discard it (None); False when none is held by that
+    name."""
+    name = check_name(name)
+    path = folder / name
+    if not path.is_file():
+        return False
+    if corpus_dir is not None:
+        store(corpus_dir, name, path.read_bytes())
+    path.unlink()
+    (folder / f"{name}.json").unlink(missing_ok=True)
+    return True
+
+
+def _write(target: Path, content: bytes) -> None:
+    partial = target.with_name(f".partial-{os.getpid()}-{threading.get_ident()}")
+    partial.write_bytes(content)
+    os.replace(partial, target)
