@@ -67,8 +67,8 @@ class Page:
         self.stream_delay = stream_delay
         self.throttle = throttle or LoginThrottle()
         # The page's questions count against the same allowance as the API's (its Gradio API is callable directly).
-        self.limiter = limiter or RateLimiter(settings.api_requests_per_minute)
-        self.identity = identity or ClientIdentity.from_settings(settings)
+        self._limiter = limiter
+        self._identity = identity
         self._reindexing = threading.Lock()  # one re-index at a time; questions never wait for it
 
     def warm_up(self) -> None:
@@ -107,6 +107,20 @@ class Page:
     def regions(self) -> list[str]:
         """Choices of the region filter."""
         return [ALL_REGIONS] + [name for name, _ in self.assistant.kb.regions.regions()]
+
+    @property
+    def limiter(self) -> RateLimiter:
+        """The allowance the page's questions count against (the API's, when the factory passes it)."""
+        if self._limiter is None:
+            self._limiter = RateLimiter(self.settings.api_requests_per_minute)
+        return self._limiter
+
+    @property
+    def identity(self) -> ClientIdentity:
+        """Who a request comes from (the API's reading, when the factory passes it)."""
+        if self._identity is None:
+            self._identity = ClientIdentity.from_settings(self.settings)
+        return self._identity
 
     def client(self, request) -> str:
         """Who a page request comes from (``serve.clients``): a configured API key, else the address."""
