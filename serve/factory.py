@@ -34,6 +34,28 @@ def security_headers(settings) -> dict[str, str]:
             "Referrer-Policy": "same-origin"}
 
 
+def _remove_copies_on_shutdown(app) -> None:
+    """Temporary copies of a read-only index are removed when the app shuts down (a server stopped by SIGTERM
+    never reaches the interpreter's exit handlers: uvicorn re-raises the signal after its shutdown)."""
+    from contextlib import asynccontextmanager
+
+    from index.vectors import remove_read_only_copies
+
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(served):
+        try:
+            async with inner(served) as state:
+                yield state
+        finally:
+            removed = remove_read_only_copies()
+            if removed:
+                log.info("removed %d temporary copies of the read-only index", removed)
+
+    app.router.lifespan_context = lifespan
+
+
 def make_app(settings, embedder=None, engine=None, warm_up: bool = True):
     """The one FastAPI app a copy of the service runs: the API, and the chat page mounted at ``/``.
     Opens the database (DatabaseUnavailableError when it cannot) and the index (built first if there is none)."""
@@ -83,6 +105,7 @@ def make_app(settings, embedder=None, engine=None, warm_up: bool = True):
             response.headers.setdefault(name, value)
         return response
 
+    _remove_copies_on_shutdown(app)
     options = serve_options(settings)
     return gr.mount_gradio_app(
         app, build_app(page), path="/", server_name=settings.host, server_port=settings.port,
