@@ -69,6 +69,9 @@ class Service:
         # Answering is CPU work under one interpreter lock: a few questions at a time, the others waiting their turn,
         # keeps the slowest answers near the typical ones (dozens at once all slow down together).
         self._answering = threading.BoundedSemaphore(settings.api_answer_concurrency)
+        # Replayed history messages take at most half of those slots: requests carrying long histories never hold
+        # every slot while other clients' plain questions wait.
+        self._replaying = threading.BoundedSemaphore(max(1, settings.api_answer_concurrency // 2))
 
     def choosable(self) -> list[str]:
         """The generators a client may ask for: the settings' own and ``api_generators``."""
@@ -112,7 +115,8 @@ class Service:
                 log.warning("history replay stopped after %d of %d messages: over %.0f s", asked, len(replayed),
                             self.settings.max_answer_seconds)
                 break
-            self._one(assistant, earlier, conversation, region)
+            with self._replaying:
+                self._one(assistant, earlier, conversation, region)
             asked += 1
         answer = self._one(assistant, question, conversation, region)
         return Asked(answer, None, len(conversation.turns) - 1, name, history_left_out=len(history) - asked)

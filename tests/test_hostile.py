@@ -369,3 +369,47 @@ def test_a_link_in_a_quoted_clause_is_shown_as_text_not_as_a_link():
     # A GFM renderer (the chat's) links these by itself: "scheme://", "www." and "name@host." must not appear as such.
     assert not re.search(r"(?:https?|ftp)://|(?<!\\)\bwww\.|[\w.+-]@[\w-]+\.", message)
     assert shown(message)[1] == quoted and "<a " not in shown(message)[0]
+
+
+def test_replayed_histories_never_take_every_answering_slot(api_settings, fake_embedder):
+    """Four requests replaying histories at once (each held mid-replay) leave a slot for a plain question."""
+    import threading
+
+    settings = api_settings.model_copy(update={"api_answer_concurrency": 4})
+    build(settings, fake_embedder, progress=False)
+    app = make_app(settings, embedder=fake_embedder, warm_up=False)
+    assistant = app.state.service.assistant
+    real, replaying, most = assistant.ask, [0], [0]
+    lock, release = threading.Lock(), threading.Event()
+
+    def ask(question, *args, **kwargs):
+        if not question.startswith("问题"):
+            return real(question, *args, **kwargs)
+        with lock:
+            replaying[0] += 1
+            most[0] = max(most[0], replaying[0])
+        release.wait(timeout=20)  # a slow history: held until the plain question is answered
+        with lock:
+            replaying[0] -= 1
+        return real(question, *args, **kwargs)
+
+    assistant.ask = ask
+    history = [{"role": "user", "content": f"问题{i}专精特新"} for i in range(3)]
+    with TestClient(app) as client:
+        heavy = [threading.Thread(target=client.post, args=("/api/ask",), kwargs={
+            "json": {"question": JILIN, "history": history}}) for _ in range(4)]
+        for thread in heavy:
+            thread.start()
+        deadline = time.monotonic() + 10
+        while replaying[0] < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        plain: list[int] = []
+        asker = threading.Thread(target=lambda: plain.append(client.post("/api/ask", json={"question": JILIN}).status_code))
+        asker.start()
+        asker.join(timeout=15)
+        answered_meanwhile = plain == [200]
+        release.set()
+        asker.join()
+        for thread in heavy:
+            thread.join()
+    assert answered_meanwhile and most[0] <= 2
