@@ -25,9 +25,11 @@ def reindex_summary(result) -> str:
 
 def security_headers(settings) -> dict[str, str]:
     """Headers on every response: scripts, styles, images and connections from this origin only (the page inlines
-    its configuration and styles), framing by this origin and the configured portals only, no type sniffing."""
+    its configuration and styles, and Gradio evaluates its HTML components' templates: 'unsafe-inline' and
+    'unsafe-eval'; nothing from elsewhere), framing by this origin and the configured portals only, no type
+    sniffing."""
     ancestors = " ".join(["'self'", *settings.cors_origins])
-    policy = (f"default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    policy = (f"default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
               f"img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; object-src 'none'; "
               f"base-uri 'self'; frame-ancestors {ancestors}")
     return {"Content-Security-Policy": policy, "X-Content-Type-Options": "nosniff",

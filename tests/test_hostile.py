@@ -205,11 +205,15 @@ def test_the_embedder_never_fails_on_a_lone_surrogate():
     assert encodable("吉林\udc00省").encode("utf-8")
 
 
-@pytest.mark.parametrize("noise", ["\x00", "\x07", "\x1b", "\u200b", "\ufeff", "\u202e", "\r"])
+@pytest.mark.parametrize("noise", ["\x00", "\x07", "\x0b", "\x0c", "\x1c", "\x1e", "\x7f", "\x85", "\u2028",
+                                   "\u200b", "\ufeff", "\u202e"])
 def test_control_characters_inside_an_answerable_question_do_not_make_it_refused(client, noise):
     clean = client.post("/api/ask", json={"question": JILIN}).json()
-    noisy = client.post("/api/ask", json={"question": "吉林省对专精特新" + noise + "企业的专利保险费有补助吗?"}).json()
-    assert not noisy["refused"] and noisy["answer"] == clean["answer"]
+    for noisy_question in ("吉林省对专精特新" + noise + "企业的专利保险费有补助吗?", noise.join(JILIN)):
+        noisy = client.post("/api/ask", json={"question": noisy_question}).json()
+        assert not noisy["refused"] and noisy["answer"] == clean["answer"], repr(noisy_question)
+    messages = [{"role": "user", "content": noise.join(JILIN)}]
+    assert not client.post("/v1/chat/completions", json={"messages": messages}).json()["refused"]
 
 
 # 16. Error bodies: one shape, nothing about the machine.

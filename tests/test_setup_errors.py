@@ -110,9 +110,13 @@ def test_a_list_setting_takes_a_plain_comma_separated_value(monkeypatch):
     ("POLICYQA_API_KEYS", '["unclosed-secret-key"'),
 ])
 def test_a_bad_list_setting_stops_the_service_in_one_line(monkeypatch, capsys, variable, value):
+    import uvicorn
+
     import ui
 
     monkeypatch.setenv(variable, value)
+    monkeypatch.setattr("serve.factory.make_app", lambda settings: None)  # never serve, whatever happens
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: None)
     assert ui.main() == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error:") and variable in err and "\n" not in err
