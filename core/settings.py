@@ -155,6 +155,13 @@ class Settings(BaseSettings):
         4, ge=1, description="Questions the API answers at the same time; the others wait their turn (with dozens at "
         "once on two cores, every answer slows down together: make bench-load, p95 at 20 conversations 1.4 s vs 0.8 s)."
     )
+    api_heavy_concurrency: int = Field(
+        1, ge=1, description="Of those, how many may be heavy work at once: a replayed history message, or a question "
+        "longer than api_long_question_chars (the others wait for this lane, not for everyone's slots)."
+    )
+    api_long_question_chars: int = Field(
+        300, ge=10, description="A longer question is heavy work (api_heavy_concurrency)."
+    )
     max_request_bytes: int = Field(65_536, ge=1024, description="Larger API request bodies are refused with 413.")
     max_upload_bytes: int = Field(
         10_000_000, ge=1024, description="Larger document uploads (POST /api/documents) are refused with 413."

@@ -66,14 +66,14 @@ def scripts(qa: Path) -> list[list[str]]:
 async def converse(http, urls: list[str], script: list[str], reference: list[str] | None, level: Level) -> list[str]:
     """Ask one conversation's messages in order, message i to copy i mod len(urls); returns the answers (for the
     reference pass)."""
-    conversation_id, started = None, {}  # the first message starts the conversation: the server issues id and secret
+    conversation_id, continued = None, {}  # the first message starts the conversation: the server issues id and secret
     answers: list[str] = []
     previous_docs: set[str] = set()
     for position, message in enumerate(script):
         started = time.perf_counter()
         try:
             url = urls[position % len(urls)]
-            reply = await http.post(f"{url}/api/ask", json={"question": message, **started})
+            reply = await http.post(f"{url}/api/ask", json={"question": message, **continued})
         except Exception as exc:  # noqa: BLE001 - counted as an error, the run goes on
             level.errors.append(f"{exc.__class__.__name__}: {exc}")
             return answers
@@ -82,9 +82,9 @@ async def converse(http, urls: list[str], script: list[str], reference: list[str
             level.errors.append(f"HTTP {reply.status_code}: {reply.text[:200]}")
             return answers
         data = reply.json()
-        if not started:
+        if not continued:
             conversation_id = data["conversation_id"]
-            started = {"conversation_id": conversation_id, "conversation_secret": data["conversation_secret"]}
+            continued = {"conversation_id": conversation_id, "conversation_secret": data["conversation_secret"]}
         answers.append(data["answer"])
         cited = {c["doc_id"] for c in data["citations"]}
         if data["conversation_id"] != conversation_id or data["turn"] != position:

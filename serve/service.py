@@ -69,9 +69,9 @@ class Service:
         # Answering is CPU work under one interpreter lock: a few questions at a time, the others waiting their turn,
         # keeps the slowest answers near the typical ones (dozens at once all slow down together).
         self._answering = threading.BoundedSemaphore(settings.api_answer_concurrency)
-        # Replayed history messages take at most half of those slots: requests carrying long histories never hold
-        # every slot while other clients' plain questions wait.
-        self._replaying = threading.BoundedSemaphore(max(1, settings.api_answer_concurrency // 2))
+        # Heavy work — a replayed history message, a long question — goes through a narrower lane first: requests
+        # carrying long histories or questions never hold every slot while other clients' questions wait.
+        self._heavy = threading.BoundedSemaphore(min(settings.api_heavy_concurrency, settings.api_answer_concurrency))
 
     def choosable(self) -> list[str]:
         """The generators a client may ask for: the settings' own and ``api_generators``."""
@@ -102,7 +102,7 @@ class Service:
                                            "conversation_secret it was started with)")
             conversation = self.conversations.load(conversation_id, assistant.kb.by_id)
             position = len(conversation.turns)
-            answer = self._one(assistant, question, conversation, region)
+            answer = self._one(assistant, question, conversation, region, heavy=self._long(question))
             self.conversations.append(conversation, position)
             return Asked(answer, conversation_id, position, name)
         history = history or []
@@ -115,16 +115,22 @@ class Service:
                 log.warning("history replay stopped after %d of %d messages: over %.0f s", asked, len(replayed),
                             self.settings.max_answer_seconds)
                 break
-            with self._replaying:
-                self._one(assistant, earlier, conversation, region)
+            self._one(assistant, earlier, conversation, region, heavy=True)
             asked += 1
-        answer = self._one(assistant, question, conversation, region)
+        answer = self._one(assistant, question, conversation, region, heavy=self._long(question))
         return Asked(answer, None, len(conversation.turns) - 1, name, history_left_out=len(history) - asked)
 
-    def _one(self, assistant: Assistant, question: str, conversation: Conversation, region: str | None) -> Answer:
+    def _long(self, question: str) -> bool:
+        return len(question) > self.settings.api_long_question_chars
+
+    def _one(self, assistant: Assistant, question: str, conversation: Conversation, region: str | None,
+             heavy: bool = False) -> Answer:
         # One answer at a time per slot: a request replaying a history takes a slot per message, so other
         # clients' questions get their turn between its messages instead of waiting for all of them.
-        with self._answering:
+        if not heavy:
+            with self._answering:
+                return assistant.ask(question, conversation, region=region)
+        with self._heavy, self._answering:
             return assistant.ask(question, conversation, region=region)
 
     def start_conversation(self) -> tuple[str, str]:

@@ -375,8 +375,12 @@ def test_a_link_in_a_quoted_clause_is_shown_as_text_not_as_a_link():
     assert shown(message)[1] == quoted and "<a " not in shown(message)[0]
 
 
-def test_replayed_histories_never_take_every_answering_slot(api_settings, fake_embedder):
-    """Four requests replaying histories at once (each held mid-replay) leave a slot for a plain question."""
+@pytest.mark.parametrize("heavy_body", [
+    {"question": JILIN, "history": [{"role": "user", "content": f"问题{i}专精特新"} for i in range(3)]},
+    {"question": "问题" + "专精特新企业的专利保险费" * 40},  # a long question
+], ids=["history", "long question"])
+def test_heavy_requests_never_take_every_answering_slot(api_settings, fake_embedder, heavy_body):
+    """Four heavy requests at once (each held mid-answer) leave a slot for a plain question."""
     import threading
 
     settings = api_settings.model_copy(update={"api_answer_concurrency": 4})
@@ -398,14 +402,13 @@ def test_replayed_histories_never_take_every_answering_slot(api_settings, fake_e
         return real(question, *args, **kwargs)
 
     assistant.ask = ask
-    history = [{"role": "user", "content": f"问题{i}专精特新"} for i in range(3)]
     with TestClient(app) as client:
-        heavy = [threading.Thread(target=client.post, args=("/api/ask",), kwargs={
-            "json": {"question": JILIN, "history": history}}) for _ in range(4)]
+        heavy = [threading.Thread(target=client.post, args=("/api/ask",), kwargs={"json": heavy_body})
+                 for _ in range(4)]
         for thread in heavy:
             thread.start()
         deadline = time.monotonic() + 10
-        while replaying[0] < 2 and time.monotonic() < deadline:
+        while replaying[0] < settings.api_heavy_concurrency and time.monotonic() < deadline:
             time.sleep(0.05)
         plain: list[int] = []
         asker = threading.Thread(target=lambda: plain.append(client.post("/api/ask", json={"question": JILIN}).status_code))
@@ -416,4 +419,4 @@ def test_replayed_histories_never_take_every_answering_slot(api_settings, fake_e
         asker.join()
         for thread in heavy:
             thread.join()
-    assert answered_meanwhile and most[0] <= 2
+    assert answered_meanwhile and most[0] <= settings.api_heavy_concurrency
