@@ -34,7 +34,9 @@ def _serve() -> int:
     settings = load_settings()
     app = make_app(settings)
     print(f"政策在线答疑: http://{settings.host}:{settings.port}  (API: /api/ask, /v1/chat/completions, /docs)")
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    # proxy_headers off: uvicorn would take X-Forwarded-For from any loopback peer as the client's address; the
+    # app reads it only from POLICYQA_TRUSTED_PROXIES (serve/clients.py).
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", proxy_headers=False)
     return 0
 
 

@@ -2,7 +2,8 @@
 
 Citations are keys that are checked: every ``[n]`` of a draft is mapped to a retrieved clause and renumbered into
 the answer's keys; a key that maps to nothing is removed and logged, never shown. An LLM's answer is checked
-further (``check_llm_answer``): every figure it states must be stated by a clause it cites."""
+further (``check_llm_answer``): every figure it states must be stated by a clause it cites, and bound there to what
+the sentence says it is of (``misbound``)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 
-from assistant.numbers import unsupported
+from assistant.numbers import figures, stated_keys, unsupported
 from assistant.types import Citation, Draft
 from core.textnorm import to_simplified
 
@@ -111,13 +112,22 @@ def check_llm_answer(raw: str, sources: Sequence[str], refusal: str) -> LLMCheck
         checked = check_llm_answer(attributed, sources, refusal)
         return replace(checked, removed_keys=removed_keys + checked.removed_keys, cited_by_code=True)
     missing: list[str] = []
+    misplaced: list[str] = []
     for sentence in _ANSWER_SENTENCE.findall(text):
         cited = [int(k) for k in _MARKER.findall(sentence)] or list(keys)
-        missing += unsupported(_MARKER.sub("", sentence), [sources[k - 1] for k in cited])
+        plain, cited_texts = _MARKER.sub("", sentence), [sources[k - 1] for k in cited]
+        absent = unsupported(plain, cited_texts)
+        missing += absent
+        misplaced += [figure for figure in misbound(plain, cited_texts) if figure not in absent]
     missing = list(dict.fromkeys(missing))
+    misplaced = [figure for figure in dict.fromkeys(misplaced) if figure not in missing]
     failure = ""
     if missing:
         failure = f"回答中的数字{'、'.join(missing)}在所引条款中找不到"
+    elif misplaced:
+        failure = (f"回答中的数字{'、'.join(misplaced)}在所引条款中说的是另一个对象；每个数字只能写给条款中"
+                   "与它在同一分句（、；。之间）的对象")
+        missing = misplaced
     elif _VERDICT.search(to_simplified(text)):
         failure = "回答自行判断了能否申报；只能引用条件并提醒企业自行核对"
     return LLMCheck(text, keys, removed_keys, tuple(missing), failure=failure)
@@ -150,3 +160,90 @@ def attribute_citations(text: str, sources: Sequence[str], min_overlap: float = 
 def _bigrams(text: str) -> set[str]:
     chars = [ch for ch in to_simplified(text) if not ch.isspace() and ch not in "，,。；;：:、“”\"'()（）"]
     return {a + b for a, b in zip(chars, chars[1:], strict=False)}
+
+
+# Binding a figure to its subject. A clause states a figure in a stretch (a sentence, or a part of it between ；/。,
+# or ，对…); with 分别 each listed subject takes the figure at its position. An answer's figure is bound when one
+# stretch stating it covers the answer's own words for it (from the previous figure, or the sentence start, up to
+# it) and leaves out none of the clause's words for another subject.
+_STRETCH = re.compile(r"[^。；;！？!?\n]+")
+_NEW_SUBJECT = re.compile(r"[，,](?=对)")
+_RESPECTIVELY = "分别"
+_ITEM_SPLIT = re.compile(r"、")
+_LAST_AND = re.compile(r"^(.*)(?:和|及|与)(.+)$")
+_LEVEL = re.compile(r"(国家级|省级|市级|县级|区级)")
+# Words of any award sentence: they name no subject.
+_GENERIC = frozenset(
+    "对于 新获 获得 得认 认定 定的 的企 给予 予最 最高 高奖 奖励 一次 次性 性奖 补贴 补助 资助 予补 每年 年补 不超 超过 过万"
+    " 企业 万元 元的 按照 可以 可获 能拿 能获 以上 以下 最多 多可 元一 元奖 奖补 支持 市财 财政 政给 对新".split()
+)
+_MIN_SUBJECT_COVERAGE = 0.5
+
+
+def subject_stretches(source: str) -> list[tuple[set, str]]:
+    """The stretches of a clause and the figures each states (as keys), a 分别 list already resolved: each listed
+    subject with its own figure, the shared words before and after kept."""
+    stretches: list[tuple[set, str]] = []
+    for sentence in _STRETCH.findall(source):
+        for part in _NEW_SUBJECT.split(sentence):
+            stretches += _respective(part) or [(stated_keys(part), part)]
+    return stretches
+
+
+def _respective(part: str) -> list[tuple[set, str]]:
+    """"对A、B和C分别给予最高50万元、30万元和20万元" → (50万, 对A…给予…), (30万, 对B…), (20万, 对C…); [] when the
+    stretch is not such a list (or the counts differ)."""
+    before, found, after = part.partition(_RESPECTIVELY)
+    amounts = figures(after)
+    if not found or len(amounts) < 2:
+        return []  # no list, or one figure for all of them: the stretch as a whole
+    items = _ITEM_SPLIT.split(before)
+    if len(items) == len(amounts) - 1 and (last := _LAST_AND.match(items[-1])):
+        items = [*items[:-1], last.group(1), last.group(2)]
+    if len(items) != len(amounts):
+        return []  # a list this reading cannot align: the stretch as a whole
+    head, _, first = items[0].rpartition("的")
+    prefix = head + "的" if head else ""
+    items[0] = first or items[0]
+    # "国家级单项冠军企业、产品和专精特新“小巨人”企业": the first item's level holds for the items naming none.
+    if level := _LEVEL.match(items[0]):
+        items = [items[0], *(item if _LEVEL.match(item) else level.group(0) + item for item in items[1:])]
+    tail = after
+    for amount in amounts:
+        tail = tail.replace(amount.text, "", 1)
+    return [({amount.key}, prefix + item + _RESPECTIVELY + tail) for item, amount in zip(items, amounts, strict=True)]
+
+
+def misbound(sentence: str, sources: Sequence[str]) -> list[str]:
+    """The figures of an answer's sentence that its cited clauses state only for another subject: no stretch
+    stating the figure covers the sentence's words for it (at least half of them that name something), or every
+    such stretch leaves out words the clauses use for another subject."""
+    stretches = [stretch for source in sources for stretch in subject_stretches(source)]
+    everywhere = set().union(*(_bigrams(text) for _, text in stretches)) if stretches else set()
+    wrong, start = [], 0
+    for at, figure in _in_order(sentence):
+        words = _bigrams(sentence[start:at]) - _GENERIC
+        start = at + len(figure.text)
+        candidates = [_bigrams(text) for keys, text in stretches if figure.key in keys]
+        if not candidates or len(words) < 2:
+            continue  # stated nowhere (the unsupported check says so) or nothing it is said of
+        if not any(_bound(words, candidate, everywhere) for candidate in candidates):
+            wrong.append(figure.text)
+    return wrong
+
+
+def _in_order(sentence: str) -> list:
+    """The sentence's figures with where each is written, in reading order."""
+    placed, searched_from = [], {}
+    for figure in figures(sentence):
+        at = sentence.find(figure.text, searched_from.get(figure.text, 0))
+        if at >= 0:
+            searched_from[figure.text] = at + len(figure.text)
+            placed.append((at, figure))
+    return sorted(placed, key=lambda item: item[0])
+
+
+def _bound(words: set, stretch: set, everywhere: set) -> bool:
+    foreign = (words & everywhere) - stretch  # the clause's words for something else
+    covered = len(words & stretch) / len(words)
+    return len(foreign) < 2 and covered >= _MIN_SUBJECT_COVERAGE

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
+import json
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
 from core.errors import ConfigError
 
@@ -55,6 +57,13 @@ class Settings(BaseSettings):
         description="A document with more characters than this is skipped, with the reason in the build report "
         "(about 600 clauses; 300,000 characters take minutes to embed on two cores, 20 MB would take hours).",
     )
+    max_docx_unpacked_bytes: int = Field(
+        25_000_000, ge=1_000_000, description="A .docx whose parts unpack to more bytes is refused before it is "
+        "parsed (an upload: 413; in the corpus: skipped with the reason)."
+    )
+    max_docx_elements: int = Field(
+        1_000_000, ge=10_000, description="A .docx with more XML elements is refused before it is parsed."
+    )
     today: dt.date | None = Field(
         None, description="Date used to compute policy status (default: the real today). For tests and audits."
     )
@@ -90,7 +99,26 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address the chat page listens on.")
     port: int = Field(7860, description="Port the chat page listens on.")
     admin_token: str | None = Field(None, description="Token that opens the admin view; unset = admin view off.")
-    max_question_chars: int = Field(2000, description="Longer questions are cut to this length, with a notice.")
+    max_question_chars: int = Field(
+        2000, ge=10, description="Longer questions are cut to this length, with a notice (every entry point: the page, "
+        "its Gradio API, /api/ask, /v1/chat/completions)."
+    )
+    max_history_turns: int = Field(
+        6, ge=0, description="A history the client sends (/api/ask history, the earlier user messages of "
+        "/v1/chat/completions) is replayed from its last this many user messages only."
+    )
+    max_history_chars: int = Field(
+        2000, ge=0, description="Characters of a client's history replayed at most: older messages are left out "
+        "until the rest fits (each replayed message costs a whole answer)."
+    )
+    max_answer_seconds: float = Field(
+        20, gt=0, description="Work one API request may take: once replaying its history has taken this long, the "
+        "rest of the history is left out and the question is answered."
+    )
+    max_page_request_bytes: int = Field(
+        262_144, ge=1024, description="Larger requests to the chat page's own API (/gradio_api/…: it sends the "
+        "chat shown so far with each message) are refused with 413."
+    )
     answer_concurrency: int = Field(
         16, description="Questions the chat page answers at the same time; more wait in the page's queue."
     )
@@ -100,22 +128,73 @@ class Settings(BaseSettings):
         "data_dir/feedback.sqlite. Several app copies share one PostgreSQL, e.g. "
         "postgresql+psycopg://user:password@127.0.0.1:5432/policyqa.",
     )
-    cors_origins: list[str] = Field(
+    cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Origins (e.g. https://portal.example.gov.cn) whose pages may call the API from a browser and "
-        "embed the chat page in an <iframe>; JSON list in the environment.",
+        "embed the chat page in an <iframe>; comma-separated or a JSON list in the environment.",
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Addresses or networks (127.0.0.1, 10.0.0.0/8) of reverse proxies in front of the service: only "
+        "a request coming directly from one of them is taken to be from the address its X-Forwarded-For names. "
+        "Empty: the header is ignored and a client is its connection's address.",
+    )
+    api_keys: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        description="API keys of known clients (comma-separated): a request with 'Authorization: Bearer <key>' of "
+        "one of them is counted as that client wherever it comes from; any other bearer string is ignored.",
     )
     api_requests_per_minute: int = Field(
-        60, ge=0, description="Questions one API client (its bearer token, else its address) may ask per minute; 0 = no limit."
+        60, ge=0, description="Questions one client (a configured API key, else its address) may ask per minute, on "
+        "the API and the chat page alike; 0 = no limit."
+    )
+    api_generators: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Generators an API client may choose besides the settings' own (model policyqa-<name>, "
+        "'generator' of /api/ask); comma-separated. Empty: only the settings' generator.",
+    )
+    api_docs: bool = Field(
+        False, description="Serve the interactive API documentation at /docs (it loads swagger-ui from a CDN); "
+        "/openapi.json is always served."
     )
     api_answer_concurrency: int = Field(
         4, ge=1, description="Questions the API answers at the same time; the others wait their turn (with dozens at "
         "once on two cores, every answer slows down together: make bench-load, p95 at 20 conversations 1.4 s vs 0.8 s)."
     )
+    api_heavy_concurrency: int = Field(
+        1, ge=1, description="Of those, how many may be heavy work at once: a replayed history message, or a question "
+        "longer than api_long_question_chars (the others wait for this lane, not for everyone's slots)."
+    )
+    api_long_question_chars: int = Field(
+        300, ge=10, description="A longer question is heavy work (api_heavy_concurrency)."
+    )
     max_request_bytes: int = Field(65_536, ge=1024, description="Larger API request bodies are refused with 413.")
     max_upload_bytes: int = Field(
         10_000_000, ge=1024, description="Larger document uploads (POST /api/documents) are refused with 413."
     )
+
+    @field_validator("cors_origins", "trusted_proxies", "api_keys", "api_generators", mode="before")
+    @classmethod
+    def _a_list(cls, value):
+        if not isinstance(value, str):
+            return value
+        value = value.strip()
+        if value.startswith("["):
+            try:
+                return json.loads(value)
+            except json.JSONDecodeError:
+                raise ValueError("is neither a JSON list nor comma-separated values") from None
+        return [item.strip() for item in value.split(",") if item.strip()]
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, values: list[str]) -> list[str]:
+        for value in values:
+            try:
+                ipaddress.ip_network(value, strict=False)
+            except ValueError:
+                raise ValueError(f"{value!r} is not an address or a network") from None
+        return values
 
     @field_validator("data_dir", "corpus_dir")
     @classmethod
@@ -144,10 +223,16 @@ def load_settings(**overrides) -> Settings:
     except ValidationError as exc:
         problems = "; ".join(_describe(error) for error in exc.errors())
         raise ConfigError(f"invalid setting: {problems}") from None
+    except SettingsError as exc:  # a value the environment source cannot read at all
+        raise ConfigError(f"invalid setting: {exc}") from None
 
 
 def _describe(error: dict) -> str:
     """One validation problem as ``POLICYQA_TODAY='not-a-date': Input should be a valid date``."""
     field_name = str(error["loc"][0]) if error.get("loc") else "?"
     message = error["msg"].removeprefix("Value error, ")
-    return f"POLICYQA_{field_name.upper()}='{error.get('input')}': {message}"
+    shown = "…" if field_name in _SECRETS else error.get("input")
+    return f"POLICYQA_{field_name.upper()}='{shown}': {message}"
+
+
+_SECRETS = frozenset({"api_keys", "llm_api_key", "admin_token", "database_url"})

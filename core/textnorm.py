@@ -52,3 +52,19 @@ def normalize_for_match(text: str) -> str:
 def has_cjk(text: str) -> bool:
     """True when the text holds at least one Chinese character."""
     return bool(_CJK.search(text))
+
+
+# Invisible characters that change how text reads or is matched: bidirectional embeddings, overrides and isolates,
+# zero-width spaces and joiners, the byte-order mark.
+_INVISIBLE = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200b\u200c\u200d\u2060\ufeff\u00ad")
+
+
+def clean_input(text: str) -> str:
+    """Text from outside (a question, a history message, a form field) as the answering path may read it: no
+    control characters (newline and tab stay; a carriage return becomes a newline), no invisible formatting
+    characters or Unicode line and paragraph separators, no lone surrogates (they cannot be encoded: a JSON "\\udc00" is one)."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return "".join(
+        ch for ch in text
+        if ch in "\n\t" or not (unicodedata.category(ch) in ("Cc", "Cs", "Zl", "Zp") or ch in _INVISIBLE)
+    )

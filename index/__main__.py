@@ -21,7 +21,8 @@ def _build(settings: Settings, args) -> int:
     from index.build import build, index_dir
     from index.embeddings import make_embedder
 
-    result = build(settings, make_embedder(settings), progress=not args.quiet, notify=lambda line: print(line, flush=True))
+    result = build(settings, make_embedder(settings), progress=not args.quiet, notify=lambda line: print(line, flush=True),
+                   force=args.force)
     for report in result.reports:
         removed = ", ".join(f"{rule} ×{count}" for rule, count in report.removed.items()) or "nothing"
         print(f"{report.source}: removed {removed}")
@@ -82,6 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     build_parser = sub.add_parser("build", help="build or update the index from the corpus folder")
     build_parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    build_parser.add_argument("--force", action="store_true",
+                              help="publish a new generation from the corpus even when nothing changed (e.g. after "
+                              "the vector store was deleted or damaged); cached vectors are reused")
     list_parser = sub.add_parser("list", help="one row per indexed document")
     list_parser.add_argument("--json", action="store_true", help="a JSON array of document metadata")
     export_parser = sub.add_parser("export", help="every clause as JSON lines")

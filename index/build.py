@@ -10,14 +10,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.errors import ConfigError, DocumentError, EmptyCorpusError
+from core.errors import ConfigError, DocumentError, EmptyCorpusError, PolicyQAError
 from core.types import Clause, PolicyDoc, doc_to_dict
 from index.catalog import load_catalog
 from index.clauses import split_clauses
 from index.documents import DocReport, doc_ids_for, read_document
 from index.embeddings import Embedder
 from index.gazetteer import default_gazetteer
-from index.loaders import corpus_files
+from index.loaders import PackageLimits, corpus_files
 from index.lock import build_lock
 from index.store import Generation, IndexStore
 from index.vectors import make_vector_store
@@ -54,6 +54,17 @@ def open_index(settings) -> IndexStore:
     return IndexStore(root, make_vector_store(settings, root), keep_seconds=settings.keep_generations_seconds)
 
 
+def needs_build(settings) -> bool:
+    """Whether there is no index to serve: nothing published yet, or the published generation's vectors are gone
+    (e.g. data/index/chroma deleted)."""
+    store = open_index(settings)
+    try:
+        current = store.current()
+        return current is None or not _has_vectors(store, current.number)
+    finally:
+        store.vectors.close()
+
+
 def read_corpus(settings) -> tuple[list[PolicyDoc], list[DocReport], list[DocumentError]]:
     """Every readable document of the corpus; unreadable ones are reported, never fatal."""
     corpus = Path(settings.corpus_dir)
@@ -66,7 +77,8 @@ def read_corpus(settings) -> tuple[list[PolicyDoc], list[DocReport], list[Docume
     doc_ids = doc_ids_for(paths)
     for path in paths:
         try:
-            doc, report = read_document(path, catalog, gazetteer, doc_ids[path], settings.max_document_chars)
+            doc, report = read_document(path, catalog, gazetteer, doc_ids[path], settings.max_document_chars,
+                                        PackageLimits.from_settings(settings))
         except DocumentError as exc:
             log.warning("skipped %s", exc)
             skipped.append(exc)
@@ -125,7 +137,9 @@ def _build(settings, store: IndexStore, embedder: Embedder, progress: bool, noti
         raise EmptyCorpusError(_nothing_to_index(Path(settings.corpus_dir), skipped, current))
     fingerprint = _fingerprint(embedder.name, clauses, docs, skipped)
     if current is not None and current.fingerprint == fingerprint and not force:
-        return BuildResult(current, reports, skipped, seconds=time.perf_counter() - started, unchanged=True)
+        if _has_vectors(store, current.number):
+            return BuildResult(current, reports, skipped, seconds=time.perf_counter() - started, unchanged=True)
+        notify(f"generation {current.number} has no vectors in the vector store (deleted?): publishing a new one")
 
     cache = store.cache()
     try:
@@ -148,6 +162,15 @@ def _build(settings, store: IndexStore, embedder: Embedder, progress: bool, noti
         embedded=len(todo), embedded_chars=sum(len(c.indexed_text()) for c in todo),
         embed_seconds=embed_seconds, seconds=time.perf_counter() - started,
     )
+
+
+def _has_vectors(store: IndexStore, number: int) -> bool:
+    """Whether the vector store still holds a generation's vectors (its folder may have been deleted)."""
+    try:
+        return number in store.vectors.generations()
+    except PolicyQAError as exc:  # unreadable: a new generation is the way out
+        log.warning("the vector store cannot be read (%s): publishing a new generation", exc)
+        return False
 
 
 def _nothing_to_index(corpus: Path, skipped: list[DocumentError], current: Generation | None) -> str:

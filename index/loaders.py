@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import logging
+import zipfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import DocumentError
@@ -54,10 +57,53 @@ def load_html(path: Path) -> str:
     return root.text(separator="", strip=False) if root else ""
 
 
-def load_docx(path: Path) -> str:
-    """Word document: paragraphs and table cells in order."""
+class PackageTooLarge(DocumentError):
+    """A .docx that unpacks to more than the limits allow (refused before it is parsed)."""
+
+
+@dataclass(frozen=True)
+class PackageLimits:
+    """How much a .docx (a zip of XML parts) may unpack to, checked before it is parsed: a few KB of zip can hold
+    hundreds of MB of XML, which python-docx would hold in memory whole."""
+
+    unpacked_bytes: int = 25_000_000
+    elements: int = 1_000_000
+
+    @classmethod
+    def from_settings(cls, settings) -> PackageLimits:
+        return cls(settings.max_docx_unpacked_bytes, settings.max_docx_elements)
+
+
+def check_docx_package(name: str, source: Path | bytes, limits: PackageLimits) -> None:
+    """Raise DocumentError when the package unpacks to more than the limits allow (its parts' sizes as the zip
+    declares them, which bound what is read; the XML elements counted by their opening marks while streaming)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source) as package:
+            parts = package.infolist()
+            unpacked = sum(part.file_size for part in parts)
+            if unpacked > limits.unpacked_bytes:
+                raise PackageTooLarge(name, f"unpacks to {unpacked:,} bytes, over the limit of {limits.unpacked_bytes:,} "
+                                          "(POLICYQA_MAX_DOCX_UNPACKED_BYTES)")
+            elements = 0
+            for part in parts:
+                if not part.filename.endswith((".xml", ".rels")):
+                    continue
+                with package.open(part) as stream:
+                    while chunk := stream.read(1 << 20):
+                        elements += chunk.count(b"<")
+                        if elements > limits.elements:
+                            raise PackageTooLarge(name, f"holds more than {limits.elements:,} XML elements "
+                                                      "(POLICYQA_MAX_DOCX_ELEMENTS)")
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError) as exc:
+        raise DocumentError(name, f"not a readable .docx file ({exc.__class__.__name__})") from exc
+
+
+def load_docx(path: Path, limits: PackageLimits | None = None) -> str:
+    """Word document: paragraphs and table cells in order (the package checked against ``limits`` first)."""
     import docx
     from docx.opc.exceptions import PackageNotFoundError
+
+    check_docx_package(path.name, path, limits or PackageLimits())
 
     try:
         document = docx.Document(str(path))
@@ -97,14 +143,14 @@ def corpus_files(corpus_dir: Path) -> list[Path]:
     return sorted(p for p in corpus_dir.iterdir() if p.is_file() and p.suffix.lower() in LOADERS and not p.name.startswith("."))
 
 
-def load(path: Path) -> str:
+def load(path: Path, limits: PackageLimits | None = None) -> str:
     """Raw text of one corpus file; raises DocumentError when it cannot be read."""
     loader = LOADERS.get(path.suffix.lower())
     if loader is None:
         raise DocumentError(path.name, f"unsupported file type {path.suffix!r}")
     if path.stat().st_size > MAX_BYTES:
         raise DocumentError(path.name, f"larger than {MAX_BYTES // 1024 // 1024} MB")
-    text = loader(path)
+    text = load_docx(path, limits) if loader is load_docx else loader(path)
     if not text.strip():
         raise DocumentError(path.name, "no text could be extracted")
     return text

@@ -12,6 +12,7 @@ import logging
 import os
 import shutil
 import tempfile
+import weakref
 from collections.abc import Collection, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -68,7 +69,7 @@ def collection_name(generation: int) -> str:
 
 def _missing(generation: int, where: str) -> GenerationMissingError:
     return GenerationMissingError(
-        f"generation {generation} has no vectors in {where} (dropped, or never built): run `python -m index build`"
+        f"generation {generation} has no vectors in {where} (dropped, or never built): run `python -m index build --force`"
     )
 
 
@@ -289,6 +290,7 @@ class ChromaVectors:
         if not (self.path / "chroma.sqlite3").exists():
             raise ConfigError(f"no vectors in {self.path}, and it is not writable: build the index elsewhere first")
         self._copy = tempfile.TemporaryDirectory(prefix="policyqa-chroma-")
+        _copies.add(self._copy)
         copy = Path(self._copy.name) / "chroma"
         shutil.copytree(self.path, copy, copy_function=shutil.copyfile)  # contents, not the read-only modes
         for folder in [copy, *(p for p in copy.rglob("*") if p.is_dir())]:
@@ -296,6 +298,20 @@ class ChromaVectors:
         log.info("%s is not writable and Chroma writes whenever it opens a folder: searching a copy in %s",
                  self.path, copy)
         return copy
+
+
+# Every read-only copy still on disk. A TemporaryDirectory is removed at interpreter exit, but a server stopped by
+# SIGTERM does not get there (uvicorn re-raises the signal once it has shut down): the app removes them on shutdown.
+_copies: weakref.WeakSet = weakref.WeakSet()
+
+
+def remove_read_only_copies() -> int:
+    """Remove the temporary copies of read-only indexes this process made; returns how many there were."""
+    copies = list(_copies)
+    for copy in copies:
+        copy.cleanup()
+    _copies.clear()
+    return len(copies)
 
 
 def _writable(path: Path) -> bool:

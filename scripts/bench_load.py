@@ -19,7 +19,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,6 +42,7 @@ class Level:
     cross_talk: list[str] = field(default_factory=list)
     seconds: float = 0.0
     stopped_early: bool = False
+    oversized: list[tuple] = field(default_factory=list)  # (status, seconds) of the oversized clients
 
     def row(self) -> dict:
         ordered = sorted(self.latencies)
@@ -66,14 +66,14 @@ def scripts(qa: Path) -> list[list[str]]:
 async def converse(http, urls: list[str], script: list[str], reference: list[str] | None, level: Level) -> list[str]:
     """Ask one conversation's messages in order, message i to copy i mod len(urls); returns the answers (for the
     reference pass)."""
-    conversation_id = f"bench-{uuid.uuid4().hex}"
+    conversation_id, continued = None, {}  # the first message starts the conversation: the server issues id and secret
     answers: list[str] = []
     previous_docs: set[str] = set()
     for position, message in enumerate(script):
         started = time.perf_counter()
         try:
             url = urls[position % len(urls)]
-            reply = await http.post(f"{url}/api/ask", json={"question": message, "conversation_id": conversation_id})
+            reply = await http.post(f"{url}/api/ask", json={"question": message, **continued})
         except Exception as exc:  # noqa: BLE001 - counted as an error, the run goes on
             level.errors.append(f"{exc.__class__.__name__}: {exc}")
             return answers
@@ -82,6 +82,9 @@ async def converse(http, urls: list[str], script: list[str], reference: list[str
             level.errors.append(f"HTTP {reply.status_code}: {reply.text[:200]}")
             return answers
         data = reply.json()
+        if not continued:
+            conversation_id = data["conversation_id"]
+            continued = {"conversation_id": conversation_id, "conversation_secret": data["conversation_secret"]}
         answers.append(data["answer"])
         cited = {c["doc_id"] for c in data["citations"]}
         if data["conversation_id"] != conversation_id or data["turn"] != position:
@@ -95,8 +98,10 @@ async def converse(http, urls: list[str], script: list[str], reference: list[str
 
 
 async def run_level(urls: list[str], all_scripts: list[list[str]], references: list[list[str]] | None, concurrency: int,
-                    conversations: int, max_seconds: float) -> Level:
-    """``conversations`` conversations, ``concurrency`` at a time; no new one starts after ``max_seconds``."""
+                    conversations: int, max_seconds: float, oversized: int = 0) -> Level:
+    """``conversations`` conversations, ``concurrency`` at a time; no new one starts after ``max_seconds``.
+    ``oversized``: that many more clients meanwhile, each sending the largest request the API accepts (a 1,000-character
+    question after a history of 20×1,000 characters) again and again; their latencies are kept apart."""
     import httpx
 
     level = Level(concurrency)
@@ -117,9 +122,30 @@ async def run_level(urls: list[str], all_scripts: list[list[str]], references: l
                 await converse(http, urls, all_scripts[index], references[index] if references else None, level)
                 level.conversations += 1
 
+        done = asyncio.Event()
+
+        async def oversized_client(number: int):
+            body = {"question": OVERSIZED_QUESTION,
+                    "history": [{"role": "user", "content": f"{i}{OVERSIZED_MESSAGE}"} for i in range(20)]}
+            while not done.is_set():
+                sent = time.perf_counter()
+                try:
+                    reply = await http.post(urls[number % len(urls)] + "/api/ask", json=body)
+                    level.oversized.append((reply.status_code, time.perf_counter() - sent))
+                except httpx.HTTPError as exc:
+                    level.oversized.append((exc.__class__.__name__, time.perf_counter() - sent))
+
+        heavy = [asyncio.create_task(oversized_client(n)) for n in range(oversized)]
         await asyncio.gather(*(worker() for _ in range(concurrency)))
+        done.set()
+        await asyncio.gather(*heavy)
     level.seconds = time.perf_counter() - started
     return level
+
+
+# The probe of issue 16: 1,000 characters of question and of each history message (63 KB in all, under the 64 KB limit).
+OVERSIZED_MESSAGE = ("吉林省对专精特新企业的专利保险费有补助吗" * 50)[:999]
+OVERSIZED_QUESTION = ("日照市对达到考核目标的区县最高奖励多少" * 60)[:1000]
 
 
 def start_service(port: int, database: str, log_path: Path, extra: dict | None = None) -> subprocess.Popen:
@@ -202,6 +228,8 @@ def main() -> int:
                         help="app copies; more than one run over a Chroma server and PostgreSQL, messages round-robin")
     parser.add_argument("--url", action="append", help="benchmark running copies instead of starting them")
     parser.add_argument("--json", type=Path, help="also write the table here")
+    parser.add_argument("--oversized", type=int, default=0,
+                        help="clients sending the largest accepted request over and over during each level")
     args = parser.parse_args()
 
     all_scripts = scripts(args.qa)
@@ -225,8 +253,14 @@ def main() -> int:
             raise SystemExit(f"the reference pass failed: {reference_level.errors[:3]}")
         for concurrency in (int(n) for n in args.levels.split(",")):
             conversations = args.conversations or max(2 * concurrency, 20)
-            level = asyncio.run(run_level(urls, all_scripts, references, concurrency, conversations, args.max_seconds))
+            level = asyncio.run(run_level(urls, all_scripts, references, concurrency, conversations, args.max_seconds,
+                                          args.oversized))
             rows.append(level.row())
+            if level.oversized:
+                times = sorted(seconds for _, seconds in level.oversized)
+                statuses = sorted({str(status) for status, _ in level.oversized})
+                print(f"  N={concurrency}: {len(times)} oversized requests alongside ({', '.join(statuses)}), "
+                      f"p50 {times[len(times) // 2]:.1f} s, max {times[-1]:.1f} s")
             for problem in (level.errors + level.cross_talk)[:5]:
                 print(f"  N={concurrency}: {problem}")
     header = ["N", "conversations", "requests", "seconds", "throughput_rps", "p50_ms", "p95_ms", "p99_ms", "errors",

@@ -4,7 +4,6 @@ of the knowledge base (admin, bearer token), health and readiness. The chat page
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 import logging
@@ -12,21 +11,26 @@ import math
 from typing import Literal
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.errors import LLMUnavailableError, PolicyQAError, ServiceUnavailableError
 from core.prompts import render
+from core.textnorm import clean_input
 from index.documents import doc_ids_for
-from index.loaders import corpus_files
+from index.loaders import PackageLimits, corpus_files
 from serve import uploads
+from serve.clients import ClientIdentity, bearer
 from serve.openai_compat import MODEL_PREFIX, ChatCompletionRequest, completion, completion_chunks, user_turns
 from serve.ratelimit import RateLimiter
-from serve.service import Service, UnknownGenerator
+from serve.service import ConversationNotFound, Service, UnknownGenerator
 from serve.throttle import LoginThrottle
 
 log = logging.getLogger(__name__)
 API_PREFIXES = ("/api/", "/v1/")
+PAGE_API_PREFIX = "/gradio_api/"  # the chat page's own API: what the page sends, and callable directly
 ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 
 
@@ -44,6 +48,8 @@ class HistoryMessage(BaseModel):
     role: Literal["user", "assistant"]
     content: str = Field(..., max_length=4000)
 
+    _clean = field_validator("content")(lambda value: clean_input(value))
+
 
 class AskRequest(BaseModel):
     """A question for ``/api/ask``."""
@@ -52,14 +58,20 @@ class AskRequest(BaseModel):
     question: str = Field(..., max_length=20_000, description="The message (longer than max_question_chars: cut).")
     conversation_id: str | None = Field(
         None, pattern=ID_PATTERN,
-        description="A conversation the server keeps: its earlier messages are the history. Absent, with no "
-        "history: a new conversation is started and its id returned.",
+        description="A conversation the server started: its earlier messages are the history (with "
+        "conversation_secret). Absent, with no history: a new conversation is started and its id and secret "
+        "returned. An id the server did not issue, or without its secret, is 404.",
     )
+    conversation_secret: str | None = Field(
+        None, max_length=100, description="The secret returned when the conversation was started.")
     history: list[HistoryMessage] | None = Field(
-        None, max_length=20, description="Earlier messages the client keeps (instead of conversation_id)."
+        None, max_length=50, description="Earlier messages the client keeps (instead of conversation_id); only the "
+        "latest user messages within max_history_turns and max_history_chars are replayed.",
     )
     region: str | None = Field(None, max_length=50, description="Answer only from this region's documents.")
-    generator: str | None = Field(None, max_length=50, description="A generator of the registry (default: settings).")
+    generator: str | None = Field(None, max_length=50, description="A generator clients may choose (default: settings).")
+
+    _clean = field_validator("question", "region", "generator")(lambda value: value and clean_input(value))
 
 
 class Problem(BaseModel):
@@ -69,29 +81,22 @@ class Problem(BaseModel):
     message: str
 
 
-ERRORS = {400: {"model": Problem}, 413: {"model": Problem}, 429: {"model": Problem}, 503: {"model": Problem}}
+ERRORS = {400: {"model": Problem}, 404: {"model": Problem}, 413: {"model": Problem}, 422: {"model": Problem},
+          429: {"model": Problem}, 503: {"model": Problem}}
 ADMIN_ERRORS = {401: {"model": Problem}, 404: {"model": Problem}, 413: {"model": Problem}, 429: {"model": Problem}}
+_STATUS_CODES = {400: "bad_request", 401: "unauthorized", 404: "not_found", 405: "method_not_allowed",
+                 413: "too_large", 415: "unsupported_media_type", 422: "invalid_request", 429: "rate_limited"}
 
 
-def client_key(request: Request) -> str:
-    """Whom a rate limit counts: the bearer token (an API key) if one is sent, else the peer address."""
-    token = bearer(request)
-    if token:
-        return "token:" + hashlib.sha256(token.encode()).hexdigest()[:16]
-    return "address:" + (request.client.host if request.client else "unknown")
-
-
-def bearer(request: Request) -> str:
-    """The bearer token of the Authorization header ("" when there is none)."""
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" else ""
-
-
-def build_api(service: Service, settings) -> FastAPI:
-    """The FastAPI app with every route; the page is mounted on it by the factory."""
+def build_api(service: Service, settings, limiter: RateLimiter | None = None,
+              identity: ClientIdentity | None = None) -> FastAPI:
+    """The FastAPI app with every route; the page is mounted on it by the factory (sharing ``limiter`` and
+    ``identity``, so a client has one allowance on the API and the page)."""
     app = FastAPI(title="政策在线答疑 API", version="1.0",
-                  description="Answers about government support policies, resting on the clauses they quote.")
-    limiter = RateLimiter(settings.api_requests_per_minute)
+                  description="Answers about government support policies, resting on the clauses they quote.",
+                  docs_url="/docs" if settings.api_docs else None, redoc_url=None)
+    limiter = limiter or RateLimiter(settings.api_requests_per_minute)
+    identity = identity or ClientIdentity.from_settings(settings)
     logins = LoginThrottle(free_attempts=10)  # wrong admin tokens from one address: then slowed down
     app.state.limiter = limiter
 
@@ -101,9 +106,23 @@ def build_api(service: Service, settings) -> FastAPI:
 
     @app.exception_handler(ServiceUnavailableError)
     async def _unavailable(_request: Request, exc: ServiceUnavailableError):
-        log.warning("answering unavailable: %s", exc)
-        return JSONResponse({"error": "unavailable", "message": render("unavailable"), "detail": str(exc)}, 503,
+        log.warning("answering unavailable: %s", exc)  # the cause is logged, never sent: it may name paths, hosts
+        return JSONResponse({"error": "unavailable", "message": render("unavailable")}, 503,
                             headers={"Retry-After": "5"})
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError):
+        problems = "; ".join(_problem(error) for error in exc.errors()[:5])
+        return JSONResponse({"error": "invalid_request", "message": problems or "the request is not valid"}, 422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException):
+        code = _STATUS_CODES.get(exc.status_code, "error")
+        return JSONResponse({"error": code, "message": str(exc.detail)}, exc.status_code,
+                            headers=getattr(exc, "headers", None))
+
+    def client_key(request: Request) -> str:
+        return identity.key(request.client.host if request.client else None, request.headers)
 
     def rate_limited(request: Request) -> None:
         wait = limiter.take(client_key(request))
@@ -115,12 +134,12 @@ def build_api(service: Service, settings) -> FastAPI:
         expected = settings.admin_token
         if not expected:
             raise ApiError(404, "not_found", "the admin endpoints are off: set POLICYQA_ADMIN_TOKEN to open them")
-        client = request.client.host if request.client else "unknown"
+        client = identity.address(request.client.host if request.client else None, request.headers)
         wait = logins.wait(client)
         if wait > 0:
             raise ApiError(429, "rate_limited", render("rate_limited", seconds=math.ceil(wait)),
                            {"Retry-After": str(math.ceil(wait))})
-        token = bearer(request)
+        token = bearer(request.headers)
         if not hmac.compare_digest(token.encode(), expected.encode()):
             if token:  # a wrong token is a guess; a missing one is not
                 logins.failed(client)
@@ -133,9 +152,13 @@ def build_api(service: Service, settings) -> FastAPI:
             return service.ask(question, **options)
         except UnknownGenerator as exc:
             raise ApiError(400, "unknown_generator", str(exc)) from None
+        except ConversationNotFound as exc:
+            raise ApiError(404, "not_found", str(exc)) from None
         except LLMUnavailableError as exc:
             if options.get("generator") not in (None, settings.generator):  # asked for one this service has not set up
-                raise ApiError(400, "generator_unavailable", str(exc)) from None
+                log.warning("generator %s unavailable: %s", options.get("generator"), exc)  # may name a file path
+                raise ApiError(400, "generator_unavailable",
+                               f"the generator {options.get('generator')!r} is not set up on this service") from None
             raise ServiceUnavailableError(str(exc)) from exc  # the service's own generator is not set up
         except ServiceUnavailableError:
             raise
@@ -152,7 +175,8 @@ def build_api(service: Service, settings) -> FastAPI:
         try:
             return {"status": "ready", **service.readiness()}
         except ServiceUnavailableError as exc:
-            return JSONResponse({"error": "unavailable", "message": str(exc)}, 503)
+            log.warning("not ready: %s", exc)
+            return JSONResponse({"error": "unavailable", "message": render("unavailable")}, 503)
 
     @app.post("/api/ask", tags=["questions"], summary="Answer a question, citing clauses", responses=ERRORS,
               dependencies=[Depends(rate_limited)])
@@ -161,25 +185,34 @@ def build_api(service: Service, settings) -> FastAPI:
         answer's parts (body, notes, sources with the quoted sentences, reason, timings), with its conversation."""
         if body.conversation_id is not None and body.history is not None:
             raise ApiError(400, "bad_request", "give conversation_id or history, not both")
-        conversation_id = body.conversation_id
+        conversation_id, secret, started = body.conversation_id, body.conversation_secret, {}
         if conversation_id is None and body.history is None:
-            conversation_id = service.new_conversation_id()
+            ask_with(body.generator)  # an unknown generator starts no conversation
+            conversation_id, secret = service.start_conversation()
+            started = {"conversation_secret": secret}
         history = [m.content for m in body.history or [] if m.role == "user"]
-        asked = ask(body.question, conversation_id=conversation_id, history=history, region=body.region,
-                    generator=body.generator)
+        asked = ask(body.question, conversation_id=conversation_id, conversation_secret=secret, history=history,
+                    region=body.region, generator=body.generator)
         answer = asked.answer
-        return {"conversation_id": asked.conversation_id, "turn": asked.turn, "generator": asked.generator,
-                "resolved_question": answer.resolved_question, **answer.record(), **answer.fields()}
+        return {"conversation_id": asked.conversation_id, **started, "turn": asked.turn, "generator": asked.generator,
+                "history_left_out": asked.history_left_out, "resolved_question": answer.resolved_question,
+                **answer.record(), **answer.fields()}
+
+    def ask_with(generator: str | None) -> None:
+        try:
+            service.answerer(generator)
+        except UnknownGenerator as exc:
+            raise ApiError(400, "unknown_generator", str(exc)) from None
 
     @app.post("/v1/chat/completions", tags=["openai"], summary="OpenAI-compatible chat completion",
               responses=ERRORS, dependencies=[Depends(rate_limited)])
     def chat_completions(body: ChatCompletionRequest):
         """The last user message is the question, the earlier user messages its history; ``references`` holds the
         cited clauses. ``model``: ``policyqa`` (the settings' generator) or ``policyqa-<generator>``."""
-        turns = user_turns(body)
+        turns = [clean_input(turn) for turn in user_turns(body)]
         if not turns:
             raise ApiError(400, "bad_request", "messages must hold at least one user message")
-        generator = body.model.removeprefix(MODEL_PREFIX) if body.model.startswith(MODEL_PREFIX) else None
+        generator = model_generator(body.model)
         asked = ask(turns[-1], history=turns[:-1], generator=generator)
         model = MODEL_PREFIX + asked.generator
         if body.stream:
@@ -187,12 +220,20 @@ def build_api(service: Service, settings) -> FastAPI:
                                      headers={"Cache-Control": "no-cache"})
         return completion(asked.answer, model)
 
-    @app.get("/v1/models", tags=["openai"], summary="The generators, as OpenAI models")
-    def models() -> dict:
-        from assistant.generators import GENERATORS
+    def model_generator(model: str) -> str | None:
+        """The generator a model name asks for (None: the settings' one); 404 for a model this service has not."""
+        if model == MODEL_PREFIX.rstrip("-"):
+            return None
+        name = model.removeprefix(MODEL_PREFIX)
+        if not model.startswith(MODEL_PREFIX) or name not in service.choosable():
+            known = ", ".join(["policyqa", *(MODEL_PREFIX + n for n in service.choosable())])
+            raise ApiError(404, "model_not_found", f"no model {model[:100]!r} here; the models are: {known}")
+        return name
 
+    @app.get("/v1/models", tags=["openai"], summary="The generators clients may choose, as OpenAI models")
+    def models() -> dict:
         return {"object": "list", "data": [{"id": MODEL_PREFIX + name, "object": "model", "owned_by": "policyqa"}
-                                           for name in GENERATORS]}
+                                           for name in service.choosable()]}
 
     @app.get("/api/documents", tags=["admin"], summary="The indexed documents", responses=ADMIN_ERRORS,
              dependencies=[Depends(admin)])
@@ -207,7 +248,8 @@ def build_api(service: Service, settings) -> FastAPI:
             for d in kb.docs
         ]
         indexing = service.reindexer.status() if service.reindexer else None
-        return {"generation": kb.generation.number, "documents": documents, "indexing": indexing}
+        return {"generation": kb.generation.number, "documents": documents, "indexing": indexing,
+                "held": uploads.held(uploads.held_dir(settings))}
 
     @app.post("/api/documents", tags=["admin"], summary="Upload a document (raw bytes); indexed in the background",
               status_code=202, responses={**ADMIN_ERRORS, 400: {"model": Problem}, 415: {"model": Problem}},
@@ -223,14 +265,46 @@ def build_api(service: Service, settings) -> FastAPI:
             if declared and declared.isdigit() and int(declared) > settings.max_upload_bytes:
                 raise uploads.UploadRejected(413, f"the file is larger than {settings.max_upload_bytes} bytes")
             content = await request.body()
-            uploads.check_content(name, content, settings.max_upload_bytes)
+            uploads.check_content(name, content, settings.max_upload_bytes, PackageLimits.from_settings(settings),
+                                  settings.max_document_chars)
         except uploads.UploadRejected as exc:
             raise ApiError(exc.status, "upload_rejected", str(exc)) from None
+        folder = uploads.held_dir(settings)
+        reasons = uploads.screen_upload(folder, name, content, PackageLimits.from_settings(settings))
+        if reasons:  # never indexed, so never quoted, until an administrator approves it
+            uploads.hold(folder, name, content, reasons)
+            log.warning("document %s held for review: %s", name, "; ".join(reasons))
+            return {"filename": name, "doc_id": None, "replaced": False, "held": True, "reasons": reasons,
+                    "indexing": None}
         replaced = uploads.store(settings.corpus_dir, name, content)
         log.info("document %s %s (%d bytes)", name, "replaced" if replaced else "uploaded", len(content))
         doc_id = next((found for path, found in doc_ids_for(corpus_files(settings.corpus_dir)).items()
                        if path.name == name), None)
-        return {"filename": name, "doc_id": doc_id, "replaced": replaced, "indexing": _reindex()}
+        return {"filename": name, "doc_id": doc_id, "replaced": replaced, "held": False, "reasons": [],
+                "indexing": _reindex()}
+
+    @app.post("/api/documents/held/{filename}/approve", tags=["admin"], status_code=202, responses=ADMIN_ERRORS,
+              summary="Approve a held upload: moved into the corpus and indexed in the background",
+              dependencies=[Depends(admin)])
+    def approve_held(filename: str) -> dict:
+        if not _release(filename, settings.corpus_dir):
+            raise ApiError(404, "not_found", f"no held upload {filename[:100]!r}")
+        log.info("held document %s approved", filename)
+        return {"filename": filename, "indexing": _reindex()}
+
+    @app.delete("/api/documents/held/{filename}", tags=["admin"], responses=ADMIN_ERRORS,
+                summary="Discard a held upload", dependencies=[Depends(admin)])
+    def discard_held(filename: str) -> dict:
+        if not _release(filename, None):
+            raise ApiError(404, "not_found", f"no held upload {filename[:100]!r}")
+        log.info("held document %s discarded", filename)
+        return {"filename": filename, "discarded": True}
+
+    def _release(filename: str, corpus_dir) -> bool:
+        try:
+            return uploads.release(uploads.held_dir(settings), filename, corpus_dir)
+        except uploads.UploadRejected:
+            return False
 
     @app.delete("/api/documents/{doc_id}", tags=["admin"], summary="Remove a document; re-indexed in the background",
                 status_code=202, responses=ADMIN_ERRORS, dependencies=[Depends(admin)])
@@ -248,6 +322,13 @@ def build_api(service: Service, settings) -> FastAPI:
     def reindex() -> dict:
         return {"indexing": _reindex()}
 
+    @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+    @app.api_route("/v1/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+    def no_such_endpoint(rest: str):
+        # Without it an unknown API path (or a known one with another method) would reach the page mounted at /
+        # and be answered in its shape.
+        raise ApiError(404, "not_found", "no such endpoint (see /openapi.json)")
+
     def _reindex() -> str:
         if service.reindexer is None:
             raise ApiError(503, "unavailable", "re-indexing is not available in this app")
@@ -256,20 +337,28 @@ def build_api(service: Service, settings) -> FastAPI:
     return app
 
 
+def _problem(error: dict) -> str:
+    """One validation problem as ``body.question: Field required``."""
+    where = ".".join(str(part) for part in error.get("loc", ()))
+    return f"{where}: {error.get('msg', 'invalid')}"
+
+
 class BodyLimit:
     """ASGI middleware: an API request body over its limit is refused with 413 before it is read whole (a declared
     length at once; a streamed body once it passes the limit). Uploads have their own, larger limit."""
 
-    def __init__(self, app, max_bytes: int, max_upload_bytes: int):
+    def __init__(self, app, max_bytes: int, max_upload_bytes: int, max_page_bytes: int | None = None):
         self.app = app
         self.max_bytes = max_bytes
         self.max_upload_bytes = max_upload_bytes
+        self.max_page_bytes = max_page_bytes or max_bytes
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or not scope["path"].startswith(API_PREFIXES):
+        if scope["type"] != "http" or not scope["path"].startswith((*API_PREFIXES, PAGE_API_PREFIX)):
             return await self.app(scope, receive, send)
         upload = scope["path"].rstrip("/") == "/api/documents" and scope["method"] == "POST"
-        limit = self.max_upload_bytes if upload else self.max_bytes
+        page = scope["path"].startswith(PAGE_API_PREFIX)
+        limit = self.max_upload_bytes if upload else self.max_page_bytes if page else self.max_bytes
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length", b"")
         if declared.isdigit() and int(declared) > limit:

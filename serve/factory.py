@@ -23,15 +23,52 @@ def reindex_summary(result) -> str:
             f"新嵌入 {result.embedded} 个{skipped}。")
 
 
+def security_headers(settings) -> dict[str, str]:
+    """Headers on every response: scripts, styles, images and connections from this origin only (the page inlines
+    its configuration and styles, and Gradio evaluates its HTML components' templates: 'unsafe-inline' and
+    'unsafe-eval'; nothing from elsewhere), framing by this origin and the configured portals only, no type
+    sniffing."""
+    ancestors = " ".join(["'self'", *settings.cors_origins])
+    policy = (f"default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+              f"img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; object-src 'none'; "
+              f"base-uri 'self'; frame-ancestors {ancestors}")
+    return {"Content-Security-Policy": policy, "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "same-origin"}
+
+
+def _remove_copies_on_shutdown(app) -> None:
+    """Temporary copies of a read-only index are removed when the app shuts down (a server stopped by SIGTERM
+    never reaches the interpreter's exit handlers: uvicorn re-raises the signal after its shutdown)."""
+    from contextlib import asynccontextmanager
+
+    from index.vectors import remove_read_only_copies
+
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(served):
+        try:
+            async with inner(served) as state:
+                yield state
+        finally:
+            removed = remove_read_only_copies()
+            if removed:
+                log.info("removed %d temporary copies of the read-only index", removed)
+
+    app.router.lifespan_context = lifespan
+
+
 def make_app(settings, embedder=None, engine=None, warm_up: bool = True):
     """The one FastAPI app a copy of the service runs: the API, and the chat page mounted at ``/``.
     Opens the database (DatabaseUnavailableError when it cannot) and the index (built first if there is none)."""
     import gradio as gr
     from fastapi.middleware.cors import CORSMiddleware
 
-    from index.build import build, open_index
+    from index.build import build, needs_build
     from serve.api import BodyLimit, build_api
+    from serve.clients import ClientIdentity
     from serve.feedback import FeedbackStore
+    from serve.ratelimit import RateLimiter
     from serve.service import Reindexer, Service
     from serve.store import ConversationStore, database_url, open_database
     from serve.web import Page, build_app, serve_options
@@ -42,29 +79,35 @@ def make_app(settings, embedder=None, engine=None, warm_up: bool = True):
     def rebuild() -> str:
         return reindex_summary(build(settings, embedder, progress=False))
 
-    if open_index(settings).current() is None:
-        log.info("no index yet: building it first")
+    if needs_build(settings):
+        log.info("no index to serve (none yet, or its vectors are gone): building it first")
         rebuild()
     assistant = make_assistant(settings, embedder)
     reindexer = Reindexer(rebuild, lambda: assistant.refresh(wait=True))
     service = Service(assistant, ConversationStore(engine), settings, reindexer)
-    page = Page(assistant, FeedbackStore(engine), settings, reindex=rebuild)
+    # One client identity and one allowance for the API and the page (whose Gradio API is callable directly).
+    limiter = RateLimiter(settings.api_requests_per_minute)
+    identity = ClientIdentity.from_settings(settings)
+    page = Page(assistant, FeedbackStore(engine), settings, reindex=rebuild, limiter=limiter, identity=identity)
     if warm_up:
         page.warm_up()
-    app = build_api(service, settings)
+    app = build_api(service, settings, limiter=limiter, identity=identity)
     app.state.service = service
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "DELETE"],
                            allow_headers=["Authorization", "Content-Type"], max_age=600)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes, max_upload_bytes=settings.max_upload_bytes)
-    ancestors = " ".join(["'self'", *settings.cors_origins])
+    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes, max_upload_bytes=settings.max_upload_bytes,
+                       max_page_bytes=settings.max_page_request_bytes)
+    headers = security_headers(settings)
 
     @app.middleware("http")
-    async def _framing(request, call_next):
+    async def _security_headers(request, call_next):
         response = await call_next(request)
-        response.headers.setdefault("Content-Security-Policy", f"frame-ancestors {ancestors}")
+        for name, value in headers.items():
+            response.headers.setdefault(name, value)
         return response
 
+    _remove_copies_on_shutdown(app)
     options = serve_options(settings)
     return gr.mount_gradio_app(
         app, build_app(page), path="/", server_name=settings.host, server_port=settings.port,

@@ -7,18 +7,19 @@ import datetime as dt
 import html
 import re
 import string
-import unicodedata
 
 from assistant.types import REPHRASE_REASONS, STATUS_LABELS, Answer, Citation, answer_lines
 from core.prompts import render
+from core.textnorm import clean_input
 
 _MARKER = re.compile(r"\[(\d+)\]")
 _HTML_SPECIAL = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
-# Bidirectional embeddings, overrides and isolates: invisible, and they make shown text read differently.
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 # Markdown that could make the browser fetch or link something: an image (![), an inline link or a
 # reference definition (]( and ]:). Escaping the second character leaves the text as written.
 _MARKDOWN_REFERENCE = re.compile(r"(?<=!)\[|(?<=\])[(:]")
+# What a GFM renderer (the chat's) turns into a link by itself: a scheme's "://", "www." and an e-mail's "@".
+# A backslash before the ":" / "." / "@" leaves the text as written and breaks the autolink.
+_AUTOLINK = re.compile(r"(?<=[A-Za-z])(?=://)|(?<=\bwww)(?=\.)|(?<=[\w.+-])(?=@[\w-]+\.)", re.IGNORECASE)
 _STREAM_UNIT = re.compile(r"\\.|&#?\w+;|.", re.S)  # an escape or an entity is never cut in two
 
 
@@ -89,15 +90,14 @@ def inert_markdown(text: str) -> str:
     """Text for a Markdown message that can neither carry HTML nor load or link anything; the [n] markers and
     the rest of the punctuation stay as written (they are what a copied answer shows)."""
     text = html.escape(text).replace("\\", "\\\\")
-    return _MARKDOWN_REFERENCE.sub(lambda found: "\\" + found.group(0), text)
+    text = _MARKDOWN_REFERENCE.sub(lambda found: "\\" + found.group(0), text)
+    return _AUTOLINK.sub(lambda _: "\\", text)  # a URL in a quoted clause is shown as text, never as a link
 
 
 def printable(text: str) -> str:
-    """The text without control characters (newline and tab stay) and without bidirectional overrides."""
-    return "".join(
-        ch for ch in text
-        if ch in "\n\t" or not (unicodedata.category(ch) == "Cc" or ch in _BIDI_CONTROLS)
-    )
+    """The text without control characters (newline and tab stay), bidirectional overrides, zero-width characters
+    or lone surrogates (``core.textnorm.clean_input``)."""
+    return clean_input(text)
 
 
 def literal_markdown(text: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
-import uuid
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -27,10 +27,32 @@ class Asked:
     conversation_id: str | None
     turn: int
     generator: str
+    history_left_out: int = 0  # earlier messages of a client's history not replayed (over the limits)
 
 
 class UnknownGenerator(ConfigError):
-    """A request named a generator the registry does not have."""
+    """A request named a generator the registry does not have, or one clients may not choose."""
+
+
+class ConversationNotFound(PolicyQAError):
+    """No conversation with this id and secret: never started by this service, or started by another client."""
+
+
+def bounded_history(history: list[str], max_turns: int, max_chars: int) -> list[str]:
+    """The part of a client's history that is replayed: its last ``max_turns`` messages, fewer when they hold more
+    than ``max_chars`` characters together (the latest kept first; one message alone is cut to the limit)."""
+    kept: list[str] = []
+    left = max_chars
+    for message in reversed(history[-max_turns:] if max_turns else []):
+        if left <= 0:
+            break
+        if len(message) > left:
+            if kept:
+                break
+            message = message[-left:]
+        kept.append(message)
+        left -= len(message)
+    return kept[::-1]
 
 
 class Service:
@@ -47,12 +69,20 @@ class Service:
         # Answering is CPU work under one interpreter lock: a few questions at a time, the others waiting their turn,
         # keeps the slowest answers near the typical ones (dozens at once all slow down together).
         self._answering = threading.BoundedSemaphore(settings.api_answer_concurrency)
+        # Heavy work — a replayed history message, a long question — goes through a narrower lane first: requests
+        # carrying long histories or questions never hold every slot while other clients' questions wait.
+        self._heavy = threading.BoundedSemaphore(min(settings.api_heavy_concurrency, settings.api_answer_concurrency))
+
+    def choosable(self) -> list[str]:
+        """The generators a client may ask for: the settings' own and ``api_generators``."""
+        names = [self.settings.generator, *self.settings.api_generators]
+        return [name for name in dict.fromkeys(names) if name in GENERATORS]
 
     def answerer(self, generator: str | None) -> Assistant:
         """The assistant for a generator name (the settings' one when None); UnknownGenerator for another name."""
         name = generator or self.settings.generator
-        if name not in GENERATORS:
-            raise UnknownGenerator(f"unknown generator {name!r}; choose one of: {', '.join(GENERATORS)}")
+        if name not in self.choosable():
+            raise UnknownGenerator(f"unknown generator {name!r}; choose one of: {', '.join(self.choosable())}")
         with self._lock:
             if name not in self._by_generator:  # shares the knowledge base: only the writing differs
                 settings = self.settings.model_copy(update={"generator": name})
@@ -60,30 +90,52 @@ class Service:
             return self._by_generator[name]
 
     def ask(self, question: str, conversation_id: str | None = None, history: list[str] | None = None,
-            region: str | None = None, generator: str | None = None) -> Asked:
-        """Answer a message: in a stored conversation (``conversation_id``: loaded, then the turn appended), or after
-        a history of earlier user messages the client keeps (asked again, in order, in a fresh conversation)."""
+            region: str | None = None, generator: str | None = None, conversation_secret: str | None = None) -> Asked:
+        """Answer a message: in a stored conversation (``conversation_id`` with the secret it was started with:
+        loaded, then the turn appended), or after a history of earlier user messages the client keeps (its latest
+        ones within the settings' limits asked again, in order, in a fresh conversation)."""
         assistant = self.answerer(generator)
-        with self._answering:
-            return self._ask(assistant, generator or self.settings.generator, question, conversation_id, history, region)
-
-    def _ask(self, assistant: Assistant, name: str, question: str, conversation_id: str | None,
-             history: list[str] | None, region: str | None) -> Asked:
+        name = generator or self.settings.generator
         if conversation_id is not None:
+            if not self.conversations.opens(conversation_id, conversation_secret):
+                raise ConversationNotFound("no such conversation (a conversation is continued with the "
+                                           "conversation_secret it was started with)")
             conversation = self.conversations.load(conversation_id, assistant.kb.by_id)
             position = len(conversation.turns)
-            answer = assistant.ask(question, conversation, region=region)
+            answer = self._one(assistant, question, conversation, region, heavy=self._long(question))
             self.conversations.append(conversation, position)
             return Asked(answer, conversation_id, position, name)
+        history = history or []
+        replayed = bounded_history(history, self.settings.max_history_turns, self.settings.max_history_chars)
+        deadline = time.monotonic() + self.settings.max_answer_seconds
         conversation = Conversation()
-        for earlier in history or []:
-            assistant.ask(earlier, conversation, region=region)
-        answer = assistant.ask(question, conversation, region=region)
-        return Asked(answer, None, len(conversation.turns) - 1, name)
+        asked = 0
+        for earlier in replayed:
+            if time.monotonic() > deadline:
+                log.warning("history replay stopped after %d of %d messages: over %.0f s", asked, len(replayed),
+                            self.settings.max_answer_seconds)
+                break
+            self._one(assistant, earlier, conversation, region, heavy=True)
+            asked += 1
+        answer = self._one(assistant, question, conversation, region, heavy=self._long(question))
+        return Asked(answer, None, len(conversation.turns) - 1, name, history_left_out=len(history) - asked)
 
-    def new_conversation_id(self) -> str:
-        """An id for a conversation the client did not name."""
-        return uuid.uuid4().hex
+    def _long(self, question: str) -> bool:
+        return len(question) > self.settings.api_long_question_chars
+
+    def _one(self, assistant: Assistant, question: str, conversation: Conversation, region: str | None,
+             heavy: bool = False) -> Answer:
+        # One answer at a time per slot: a request replaying a history takes a slot per message, so other
+        # clients' questions get their turn between its messages instead of waiting for all of them.
+        if not heavy:
+            with self._answering:
+                return assistant.ask(question, conversation, region=region)
+        with self._heavy, self._answering:
+            return assistant.ask(question, conversation, region=region)
+
+    def start_conversation(self) -> tuple[str, str]:
+        """A new stored conversation: its id and the secret that continues it."""
+        return self.conversations.start()
 
     def readiness(self) -> dict:
         """Whether the index is loaded and its vectors answer a query; raises ServiceUnavailableError when not."""
@@ -92,6 +144,7 @@ class Service:
             kb.reload()
             snapshot = kb.snapshot
             count = snapshot.vectors.count(snapshot.generation.number)
+            self.conversations.writable()  # a question in a stored conversation must be able to store its turn
         except ServiceUnavailableError:
             raise
         except PolicyQAError as exc:

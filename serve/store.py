@@ -4,8 +4,12 @@ message) and feedback. SQLite in the data directory by default; PostgreSQL by UR
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import json
 import logging
+import secrets
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -24,7 +28,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import DatabaseError, IntegrityError, InterfaceError, OperationalError
 
 from assistant.conversation import Conversation, Turn
 from assistant.types import Answer, Citation
@@ -61,6 +65,15 @@ turns_table = Table(
 )
 
 
+# One row a conversation the server started: a message continues it only with the secret its starter was given.
+conversations_table = Table(
+    "conversations", metadata,
+    Column("conversation_id", String(64), primary_key=True),
+    Column("secret_sha256", String(64), nullable=False),
+    Column("created_at", String(32), nullable=False),
+)
+
+
 def database_url(settings) -> str:
     """The settings' database: ``database_url``, or SQLite in the data directory."""
     if settings.database_url:
@@ -86,6 +99,12 @@ def open_database(url: str) -> Engine:
         engine.dispose()
         where = engine.url.render_as_string(hide_password=True)
         raise DatabaseUnavailableError(f"the database {where} cannot be reached: {exc.orig}") from None
+    except DatabaseError as exc:  # e.g. a damaged SQLite file: "file is not a database"
+        engine.dispose()
+        where = engine.url.render_as_string(hide_password=True)
+        raise DatabaseUnavailableError(
+            f"the database {where} cannot be used: {exc.orig} (a damaged file: move it away, a new one is created)"
+        ) from None
     return engine
 
 
@@ -114,11 +133,46 @@ def reachable(engine: Engine):
         raise DatabaseUnavailableError(f"the database {where} does not answer: {exc.orig}") from None
 
 
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8", "replace")).hexdigest()
+
+
 class ConversationStore:
-    """Conversations by id: loaded before a message is answered, its turn appended after."""
+    """Conversations by id: started by the server (an id and a secret for the client that started it), loaded
+    before a message is answered, its turn appended after."""
 
     def __init__(self, engine: Engine):
         self.engine = engine
+
+    def start(self) -> tuple[str, str]:
+        """A new conversation: its id and the secret that continues it (only its digest is stored)."""
+        conversation_id, secret = uuid.uuid4().hex, secrets.token_urlsafe(24)
+        with reachable(self.engine), self.engine.begin() as connection:
+            connection.execute(insert(conversations_table).values(
+                conversation_id=conversation_id, secret_sha256=_digest(secret), created_at=now()))
+        return conversation_id, secret
+
+    def opens(self, conversation_id: str, secret: str | None) -> bool:
+        """Whether this secret continues this conversation (False for an id the server never issued)."""
+        with reachable(self.engine), self.engine.connect() as connection:
+            stored = connection.execute(
+                select(conversations_table.c.secret_sha256)
+                .where(conversations_table.c.conversation_id == conversation_id)
+            ).scalar()
+        return stored is not None and hmac.compare_digest(stored, _digest(secret or ""))
+
+    def writable(self) -> None:
+        """Raise DatabaseUnavailableError when a turn could not be stored now (the database does not answer, or
+        refuses writes: a read-only file or data directory). Nothing is left written."""
+        with reachable(self.engine), self.engine.connect() as connection:
+            transaction = connection.begin()
+            try:
+                connection.execute(insert(conversations_table).values(
+                    conversation_id="~readiness-probe", secret_sha256="", created_at=now()))
+            except IntegrityError:
+                pass  # a probe row left by a crash: the database took the write
+            finally:
+                transaction.rollback()
 
     def load(self, conversation_id: str, clauses) -> Conversation:
         """The conversation as stored (a new one under this id when there is none). ``clauses`` maps clause ids

@@ -3,14 +3,20 @@ then the write itself, atomic, into the corpus folder."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import os
 import re
+import threading
 import unicodedata
 from pathlib import Path
 
-from index.loaders import LOADERS
+from core.errors import DocumentError
+from index.loaders import LOADERS, PackageLimits, PackageTooLarge, check_docx_package, decode_text
 
 MAX_NAME_CHARS = 120
+# The corpus folder's file system allows 255 bytes a name; the upload's temporary name adds about 25.
+MAX_NAME_BYTES = 200
 _FORBIDDEN = re.compile(r'[/\\:*?"<>|]')
 
 
@@ -25,8 +31,9 @@ class UploadRejected(ValueError):
 def check_name(name: str) -> str:
     """The file name as it will be stored in the corpus: a plain name with a supported extension."""
     name = unicodedata.normalize("NFC", (name or "").strip())
-    if not name or len(name) > MAX_NAME_CHARS:
-        raise UploadRejected(400, f"the file name must have 1 to {MAX_NAME_CHARS} characters")
+    if not name or len(name) > MAX_NAME_CHARS or len(name.encode("utf-8", "replace")) > MAX_NAME_BYTES:
+        raise UploadRejected(400, f"the file name must have 1 to {MAX_NAME_CHARS} characters and at most "
+                                  f"{MAX_NAME_BYTES} bytes in UTF-8 (a Chinese character is 3)")
     if name.startswith(".") or _FORBIDDEN.search(name) or any(unicodedata.category(ch).startswith("C") for ch in name):
         raise UploadRejected(400, "the file name must be a plain name: no folder, no leading dot, no control or "
                                   "reserved characters")
@@ -35,8 +42,10 @@ def check_name(name: str) -> str:
     return name
 
 
-def check_content(name: str, content: bytes, max_bytes: int) -> None:
-    """The bytes look like the type the name says, and are not too many."""
+def check_content(name: str, content: bytes, max_bytes: int, limits: PackageLimits | None = None,
+                  max_chars: int | None = None) -> None:
+    """The bytes look like the type the name says, and are not too many: nor, for a .docx, what they unpack to
+    (``limits``), nor, for a text, its characters (``max_chars``, the build's budget per document)."""
     if not content:
         raise UploadRejected(400, "the file is empty")
     if len(content) > max_bytes:
@@ -46,14 +55,19 @@ def check_content(name: str, content: bytes, max_bytes: int) -> None:
         raise UploadRejected(415, "the file is not a PDF")
     if suffix == ".docx" and not content.startswith(b"PK\x03\x04"):
         raise UploadRejected(415, "the file is not a .docx (Word) document")
+    if suffix == ".docx":
+        try:
+            check_docx_package(name, content, limits or PackageLimits())
+        except DocumentError as exc:
+            raise UploadRejected(413 if isinstance(exc, PackageTooLarge) else 415, exc.reason) from None
     if suffix in (".txt", ".md", ".html", ".htm"):
-        for encoding in ("utf-8", "gb18030"):
-            try:
-                content.decode(encoding)
-                return
-            except UnicodeDecodeError:
-                continue
-        raise UploadRejected(415, "the text is neither UTF-8 nor GB18030")
+        try:
+            text = decode_text(content, name)
+        except DocumentError:
+            raise UploadRejected(415, "the text is neither UTF-8 nor GB18030") from None
+        if max_chars is not None and len(text) > max_chars:
+            raise UploadRejected(413, f"the text has {len(text):,} characters, over the budget of {max_chars:,} per "
+                                      "document (it would be skipped by every build): split it into its parts")
 
 
 def store(corpus_dir: Path, name: str, content: bytes) -> bool:
@@ -66,3 +80,65 @@ def store(corpus_dir: Path, name: str, content: bytes) -> bool:
     partial.write_bytes(content)
     os.replace(partial, target)
     return replaced
+
+
+def held_dir(settings) -> Path:
+    """Where uploads flagged by the screening wait for an administrator (outside the corpus: never indexed)."""
+    return Path(settings.data_dir) / "held"
+
+
+def screen_upload(folder: Path, name: str, content: bytes, limits: PackageLimits | None = None) -> list[str]:
+    """The reasons to hold this upload (``index.screen``), read as the build would read it; a file that yields no
+    text is not held (the build reports it and skips it)."""
+    from index.loaders import load
+    from index.screen import screen
+
+    folder.mkdir(parents=True, exist_ok=True)
+    probe = folder / f".screen-{os.getpid()}-{threading.get_ident()}{Path(name).suffix.lower()}"
+    try:
+        probe.write_bytes(content)
+        text = load(probe, limits)
+    except DocumentError:
+        return []
+    finally:
+        probe.unlink(missing_ok=True)
+    return [str(flag) for flag in screen(text)]
+
+
+def hold(folder: Path, name: str, content: bytes, reasons: list[str]) -> None:
+    """Keep a flagged upload, with why, until it is approved or discarded."""
+    folder.mkdir(parents=True, exist_ok=True)
+    store(folder, name, content)
+    record = {"filename": name, "reasons": reasons, "held_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+    _write(folder / f"{name}.json", json.dumps(record, ensure_ascii=False).encode())
+
+
+def held(folder: Path) -> list[dict]:
+    """The uploads waiting for review, oldest first."""
+    if not folder.is_dir():
+        return []
+    records = []
+    for sidecar in sorted(folder.glob("*.json")):
+        if (folder / sidecar.name.removesuffix(".json")).is_file():
+            records.append(json.loads(sidecar.read_text(encoding="utf-8")))
+    return sorted(records, key=lambda record: record["held_at"])
+
+
+def release(folder: Path, name: str, corpus_dir: Path | None) -> bool:
+    """Move a held upload into the corpus (``corpus_dir``) or discard it (None); False when none is held by that
+    name."""
+    name = check_name(name)
+    path = folder / name
+    if not path.is_file():
+        return False
+    if corpus_dir is not None:
+        store(corpus_dir, name, path.read_bytes())
+    path.unlink()
+    (folder / f"{name}.json").unlink(missing_ok=True)
+    return True
+
+
+def _write(target: Path, content: bytes) -> None:
+    partial = target.with_name(f".partial-{os.getpid()}-{threading.get_ident()}")
+    partial.write_bytes(content)
+    os.replace(partial, target)

@@ -19,6 +19,7 @@ from assistant.generators.llm import streaming_to
 from assistant.types import STATUS_LABELS, Answer
 from core.errors import PolicyQAError
 from core.prompts import render
+from serve.clients import ClientIdentity
 from serve.feedback import FeedbackStore
 from serve.presenter import (
     PAGE_CSS,
@@ -29,6 +30,7 @@ from serve.presenter import (
     stream_chunks,
     user_message,
 )
+from serve.ratelimit import RateLimiter
 from serve.throttle import LoginThrottle
 
 log = logging.getLogger(__name__)
@@ -56,13 +58,17 @@ class Page:
     """The handlers behind the page, with their collaborators passed in."""
 
     def __init__(self, assistant: Assistant, feedback: FeedbackStore, settings, reindex=None, stream_delay: float = 0.02,
-                 throttle: LoginThrottle | None = None):
+                 throttle: LoginThrottle | None = None, limiter: RateLimiter | None = None,
+                 identity: ClientIdentity | None = None):
         self.assistant = assistant
         self.feedback = feedback
         self.settings = settings
         self.reindex_fn = reindex
         self.stream_delay = stream_delay
         self.throttle = throttle or LoginThrottle()
+        # The page's questions count against the same allowance as the API's (its Gradio API is callable directly).
+        self._limiter = limiter
+        self._identity = identity
         self._reindexing = threading.Lock()  # one re-index at a time; questions never wait for it
 
     def warm_up(self) -> None:
@@ -102,13 +108,41 @@ class Page:
         """Choices of the region filter."""
         return [ALL_REGIONS] + [name for name, _ in self.assistant.kb.regions.regions()]
 
-    def respond(self, message: str, history: list, session: Session | None, region: str):
+    @property
+    def limiter(self) -> RateLimiter:
+        """The allowance the page's questions count against (the API's, when the factory passes it)."""
+        if self._limiter is None:
+            self._limiter = RateLimiter(self.settings.api_requests_per_minute)
+        return self._limiter
+
+    @property
+    def identity(self) -> ClientIdentity:
+        """Who a request comes from (the API's reading, when the factory passes it)."""
+        if self._identity is None:
+            self._identity = ClientIdentity.from_settings(self.settings)
+        return self._identity
+
+    def client(self, request) -> str:
+        """Who a page request comes from (``serve.clients``): a configured API key, else the address."""
+        client = getattr(request, "client", None)
+        headers = getattr(request, "headers", None) or {}
+        return self.identity.key(getattr(client, "host", None), headers)
+
+    def _over_limit(self, client: str | None) -> str:
+        """The message for a client over its allowance ("" when it may ask)."""
+        wait = self.limiter.take(client or "address:unknown")
+        return render("rate_limited", seconds=max(1, math.ceil(wait))) if wait > 0 else ""
+
+    def respond(self, message: str, history: list, session: Session | None, region: str, client: str | None = None):
         """Answer a chat message, showing the answer progressively; yields (textbox, chat, sources, session, status)."""
         session = session or Session()
         history = list(history or [])
-        message = printable(message or "")
+        message = printable(message or "")[: self.settings.max_question_chars * 2]  # the chain cuts it, with a notice
         if not message.strip():
             yield "", history, sources_panel(session.answer), session, "请输入您想咨询的问题。"
+            return
+        if refused := self._over_limit(client):
+            yield message, history, sources_panel(session.answer), session, refused
             return
         history.append({"role": "user", "content": user_message(message)})
         history.append({"role": "assistant", "content": "…"})
@@ -169,11 +203,13 @@ class Page:
             return "已更新您对这条回答的评价。", ""
         return "感谢您的反馈，已记录。", ""
 
-    def draft(self, question: str):
+    def draft(self, question: str, client: str | None = None):
         """The helpdesk's draft reply and its sources panel."""
-        question = printable(question or "")
+        question = printable(question or "")[: self.settings.max_question_chars * 2]
         if not question.strip():
             return "", sources_panel(None), "请先粘贴企业的问题。"
+        if refused := self._over_limit(client):
+            return "", sources_panel(None), refused
         answer = self.assistant.ask(question, Conversation(), audience="helpdesk")
         return helpdesk_draft(answer), sources_panel(answer), ""
 
@@ -260,8 +296,13 @@ def build_app(page: Page):
             outputs = [question, chat, sources, session, status]
             # Questions are answered side by side, up to the settings' limit (gradio's default is one at a time).
             answering = dict(concurrency_id="answer", concurrency_limit=page.settings.answer_concurrency)
-            send.click(page.respond, [question, chat, session, region], outputs, **answering)
-            question.submit(page.respond, [question, chat, session, region], outputs, **answering)
+
+            def respond(message, history, state, place, request):
+                yield from page.respond(message, history, state, place, client=page.client(request))
+
+            respond.__annotations__ = {"request": gr.Request}  # gradio passes the request by this annotation
+            send.click(respond, [question, chat, session, region], outputs, **answering)
+            question.submit(respond, [question, chat, session, region], outputs, **answering)
             new.click(page.new_conversation, [session], [chat, sources, session, status, feedback_status])
             # The chat's own clear button starts a new conversation too (the history must not linger).
             chat.clear(page.new_conversation, [session], [chat, sources, session, status, feedback_status])
@@ -284,7 +325,11 @@ def build_app(page: Page):
                 with gr.Column(scale=2):
                     gr.Markdown("### 政策依据（逐条核对）")
                     hd_sources = gr.HTML(page_sources_placeholder(), elem_id="helpdesk-sources")
-            hd_go.click(page.draft, [hd_question], [hd_draft, hd_sources, hd_status], **answering)
+            def draft(text, request):
+                return page.draft(text, client=page.client(request))
+
+            draft.__annotations__ = {"request": gr.Request}
+            hd_go.click(draft, [hd_question], [hd_draft, hd_sources, hd_status], api_name="draft", **answering)
         if page.settings.admin_token:
             with gr.Tab("管理", elem_id="tab-admin"):
                 token = gr.Textbox(label="管理口令", type="password", elem_id="admin-token")
@@ -298,18 +343,13 @@ def build_app(page: Page):
                     rebuild = gr.Button("重新建立索引", elem_id="admin-reindex")
 
                 def on_login(text, state, request):
-                    return page.login(text, state, client_address(request))
+                    return page.login(text, state, page.identity.address(
+                        getattr(request.client, "host", None), request.headers or {}))
 
                 on_login.__annotations__ = {"request": gr.Request}  # gradio passes the request by this annotation
                 enter.click(on_login, [token, session], [session, admin_area, admin_status, feedback_table, docs_table])
                 rebuild.click(page.reindex, [session], [admin_status, docs_table])
     return app
-
-
-def client_address(request) -> str:
-    """Who is trying to log in: the peer address of the connection (a forwarded-for header could be forged)."""
-    client = getattr(request, "client", None)
-    return getattr(client, "host", None) or "unknown"
 
 
 def page_sources_placeholder() -> str:

@@ -53,12 +53,13 @@ def answers(url: str) -> bool:
 class AppServer:
     """A FastAPI app served by uvicorn in a thread of this process."""
 
-    def __init__(self, app, port: int | None = None):
+    def __init__(self, app, port: int | None = None, **options):
         import uvicorn
 
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        options = {"log_level": "warning", "proxy_headers": False, **options}  # as ui.py serves
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, **options))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def __enter__(self) -> AppServer:

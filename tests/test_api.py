@@ -40,6 +40,11 @@ def client(app):
 ADMIN = {"Authorization": f"Bearer {TOKEN}"}
 
 
+def continued(started: dict) -> dict:
+    """The fields that continue a stored conversation: its id and the secret it was started with."""
+    return {"conversation_id": started["conversation_id"], "conversation_secret": started["conversation_secret"]}
+
+
 def test_ask_returns_the_format_object_and_the_answers_parts(client):
     reply = client.post("/api/ask", json={"question": JILIN})
     assert reply.status_code == 200
@@ -54,7 +59,7 @@ def test_ask_returns_the_format_object_and_the_answers_parts(client):
 def test_a_follow_up_in_a_stored_conversation_uses_only_that_conversations_history(client):
     first = client.post("/api/ask", json={"question": JILIN}).json()
     other = client.post("/api/ask", json={"question": "日照每年组织多少家专精特新企业参加上市挂牌培训?"}).json()
-    follow = client.post("/api/ask", json={"question": "最多补几年?", "conversation_id": first["conversation_id"]}).json()
+    follow = client.post("/api/ask", json={"question": "最多补几年?", **continued(first)}).json()
     assert follow["turn"] == 1 and "3年" in follow["answer"] and "专利保险" in follow["resolved_question"]
     assert "挂牌" not in follow["resolved_question"] and other["conversation_id"] != first["conversation_id"]
     alone = client.post("/api/ask", json={"question": "最多补几年?"}).json()
@@ -63,7 +68,7 @@ def test_a_follow_up_in_a_stored_conversation_uses_only_that_conversations_histo
 
 def test_a_history_kept_by_the_client_gives_the_same_answer(client):
     stored = client.post("/api/ask", json={"question": JILIN}).json()
-    follow = client.post("/api/ask", json={"question": "最多补几年?", "conversation_id": stored["conversation_id"]}).json()
+    follow = client.post("/api/ask", json={"question": "最多补几年?", **continued(stored)}).json()
     kept = client.post("/api/ask", json={"question": "最多补几年?", "history": [
         {"role": "user", "content": JILIN}, {"role": "assistant", "content": stored["answer"]}]}).json()
     assert kept["answer"] == follow["answer"] and kept["conversation_id"] is None
@@ -75,9 +80,25 @@ def test_an_unknown_generator_is_a_400_naming_the_known_ones(client):
     assert client.post("/api/ask", json={"question": JILIN, "generator": "extractive"}).status_code == 200
 
 
-def test_a_generator_this_service_has_not_set_up_is_a_400_saying_what_it_needs(client):
-    reply = client.post("/api/ask", json={"question": JILIN, "generator": "openai"})  # no POLICYQA_LLM_BASE_URL
-    assert reply.status_code == 400 and "POLICYQA_LLM_BASE_URL" in reply.json()["message"]
+def test_a_generator_clients_may_choose_but_not_set_up_is_a_400_naming_no_path(api_settings, fake_embedder):
+    settings = api_settings.model_copy(update={"api_generators": ["openai", "llamacpp"]})
+    build(settings, fake_embedder, progress=False)
+    with TestClient(make_app(settings, embedder=fake_embedder, warm_up=False)) as client:
+        reply = client.post("/api/ask", json={"question": JILIN, "generator": "openai"})  # no POLICYQA_LLM_BASE_URL
+        assert reply.status_code == 400 and reply.json()["error"] == "generator_unavailable"
+        local = client.post("/v1/chat/completions", json={"model": "policyqa-llamacpp",
+                                                          "messages": [{"role": "user", "content": JILIN}]})
+        assert local.status_code == 400 and set(local.json()) == {"error", "message"}
+        assert str(settings.data_dir) not in local.text and ".gguf" not in local.text  # the model file's path
+
+
+def test_a_client_may_not_choose_a_generator_the_settings_do_not_offer(client):
+    reply = client.post("/api/ask", json={"question": JILIN, "generator": "openai"})
+    assert reply.status_code == 400 and reply.json()["error"] == "unknown_generator"
+    for model in ("policyqa-openai", "gpt-4o"):
+        reply = client.post("/v1/chat/completions", json={"model": model, "messages": [{"role": "user", "content": JILIN}]})
+        assert reply.status_code == 404 and reply.json()["error"] == "model_not_found", model
+    assert [m["id"] for m in client.get("/v1/models").json()["data"]] == ["policyqa-extractive"]
 
 
 @pytest.mark.parametrize("body", [b"{bad json", b"[]", b'{"question": 5}', b'{"q": "x"}', "问题".encode()])
@@ -201,10 +222,19 @@ def test_each_client_is_rate_limited_with_a_clear_429(api_settings, fake_embedde
         assert codes == [200, 200, 200, 429]
         refused = client.post("/api/ask", json={"question": JILIN})
         assert int(refused.headers["retry-after"]) >= 1 and "请求过于频繁" in refused.json()["message"]
-        other = {"Authorization": "Bearer another-client-key"}  # another client has its own allowance
-        assert client.post("/v1/chat/completions", headers=other,
-                           json={"messages": [{"role": "user", "content": JILIN}]}).status_code == 200
         assert client.get("/healthz").status_code == 200  # health checks are never limited
+
+
+def test_rotating_bearer_strings_or_forwarded_headers_share_the_addresses_allowance(api_settings, fake_embedder):
+    settings = api_settings.model_copy(update={"api_requests_per_minute": 3, "api_keys": ["k-known-client-0001"]})
+    build(settings, fake_embedder, progress=False)
+    with TestClient(make_app(settings, embedder=fake_embedder, warm_up=False)) as client:
+        codes = [client.post("/api/ask", json={"question": JILIN}, headers={
+            "Authorization": f"Bearer k{i}", "X-Forwarded-For": f"10.0.0.{i}"}).status_code for i in range(5)]
+        assert codes == [200, 200, 200, 429, 429]
+        known = {"Authorization": "Bearer k-known-client-0001"}  # a configured API key is a client of its own
+        assert client.post("/v1/chat/completions", headers=known,
+                           json={"messages": [{"role": "user", "content": JILIN}]}).status_code == 200
 
 
 def test_cors_allows_the_configured_portal_only_and_the_page_may_be_framed_by_it(api_settings, fake_embedder):
@@ -217,7 +247,15 @@ def test_cors_allows_the_configured_portal_only_and_the_page_may_be_framed_by_it
         assert allowed.headers.get("access-control-allow-origin") == portal
         other = client.options("/api/ask", headers={"Origin": "http://evil.example", **preflight})
         assert "access-control-allow-origin" not in other.headers
-        assert client.get("/").headers["content-security-policy"] == f"frame-ancestors 'self' {portal}"
+        for path in ("/", "/api/ask", "/openapi.json"):
+            headers = client.get(path).headers
+            policy = headers["content-security-policy"]
+            assert f"frame-ancestors 'self' {portal}" in policy and "script-src 'self'" in policy, path
+            assert "default-src 'self'" in policy and headers["x-content-type-options"] == "nosniff", path
+
+
+def test_the_api_documentation_fetching_swagger_from_a_cdn_is_off_by_default(client):
+    assert "cdn" not in client.get("/docs").text and client.get("/openapi.json").status_code == 200
 
 
 def test_health_and_readiness(client):

@@ -277,3 +277,33 @@ def test_embedding_estimate_is_conservative():
     assert embedding_estimate(200) is None
     line = embedding_estimate(1000)
     assert "1000 clauses to embed" in line and "500 s" in line
+
+
+def test_an_index_whose_vectors_were_deleted_is_rebuilt_by_the_next_build(settings, fake_embedder):
+    import shutil
+
+    from assistant.retrieval.knowledge import KnowledgeBase
+    from index.build import needs_build
+
+    first = build(settings, fake_embedder, progress=False)
+    assert not needs_build(settings)
+    shutil.rmtree(index_dir(settings) / "chroma")  # rm -rf data/index/chroma, then a restart:
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    SharedSystemClient.clear_system_cache()  # Chroma keeps a folder's system per process
+    assert needs_build(settings)  # so the service builds one at start
+    again = build(settings, fake_embedder, progress=False)
+    assert not again.unchanged and again.generation.number > first.generation.number and again.embedded == 0
+    assert KnowledgeBase.open(settings, fake_embedder).search("专利保险费补助")
+
+
+def test_build_force_publishes_a_new_generation_from_the_command_line(settings, monkeypatch, capsys):
+    import index.__main__ as cli
+
+    monkeypatch.setenv("POLICYQA_CORPUS_DIR", str(settings.corpus_dir))
+    monkeypatch.setenv("POLICYQA_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setattr("index.embeddings.make_embedder", lambda _settings: HashingEmbedder())
+    assert cli.main(["build", "--quiet"]) == 0
+    assert cli.main(["build", "--quiet"]) == 0 and "unchanged" in capsys.readouterr().out
+    assert cli.main(["build", "--quiet", "--force"]) == 0
+    assert "generation 2" in capsys.readouterr().out

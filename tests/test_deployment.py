@@ -39,12 +39,13 @@ def ask_over_api(urls: list[str]) -> dict[str, dict]:
     results = {}
     with httpx.Client(timeout=60) as http:
         for case in cases:
-            conversation_id = f"dev-{case.id}"
+            started: dict = {}  # the first message starts a conversation; the server issues its id and secret
             for position, turn in enumerate(case.turns):
-                reply = http.post(f"{urls[position % len(urls)]}/api/ask",
-                                  json={"question": turn, "conversation_id": conversation_id})
+                reply = http.post(f"{urls[position % len(urls)]}/api/ask", json={"question": turn, **started})
                 assert reply.status_code == 200, reply.text
                 assert reply.json()["turn"] == position
+                started = started or {"conversation_id": reply.json()["conversation_id"],
+                                      "conversation_secret": reply.json()["conversation_secret"]}
             results[case.id] = compared(reply.json())
     return results
 

@@ -111,10 +111,11 @@ def test_the_database_stopped_and_back(real_index, tmp_path):
         with TestClient(make_app(settings, warm_up=False)) as client:
             first = client.post("/api/ask", json={"question": "吉林省对专精特新企业的专利保险费有补助吗?"}).json()
             postgres.stop()
-            down = client.post("/api/ask", json={"question": "最多补几年?", "conversation_id": first["conversation_id"]})
+            continued = {"conversation_id": first["conversation_id"], "conversation_secret": first["conversation_secret"]}
+            down = client.post("/api/ask", json={"question": "最多补几年?", **continued})
             assert down.status_code == 503 and "暂时无法服务" in down.json()["message"]
             postgres.start()
-            again = client.post("/api/ask", json={"question": "最多补几年?", "conversation_id": first["conversation_id"]})
+            again = client.post("/api/ask", json={"question": "最多补几年?", **continued})
             assert again.status_code == 200 and again.json()["turn"] == 1 and "3年" in again.json()["answer"]
     finally:
         postgres.remove()

@@ -225,3 +225,40 @@ def test_an_answer_without_markers_is_cited_by_code_sentence_by_sentence():
     check = check_llm_answer("独角兽企业给予最高300万元一次性奖励。省级专精特新中小企业最高20万元。", SOURCES, REFUSAL)
     assert check.cited_by_code and not check.failure
     assert check.text == "独角兽企业给予最高300万元一次性奖励[1]。省级专精特新中小企业最高20万元[2]。"
+
+
+def rizhao_clause(path: str) -> str:
+    """A clause of the 日照 document, as the model is given it."""
+    return next(c.text for c in split_clauses(doc(RIZHAO)) if c.clause_path == path)
+
+
+@pytest.mark.parametrize(
+    ("path", "answer", "misplaced"),
+    [
+        # 三、（一）2: 单项冠军、瞪羚、专精特新 分别 50/30/20万元; 单项冠军、产品、小巨人 分别 200/100/100万元.
+        ("三、（一）2", "对新获得认定的省级瞪羚企业，给予最高50万元一次性奖励[1]。", ["50万"]),
+        ("三、（一）2", "对新获得认定的省级瞪羚企业给予最高30万元一次性奖励[1]。", []),
+        ("三、（一）2", "山东省制造业单项冠军企业最高奖励50万元[1]。", []),
+        ("三、（一）2", "省级专精特新中小企业最高20万元[1]。", []),
+        ("三、（一）2", "国家级制造业单项冠军企业最高奖励100万元[1]。", ["100万"]),
+        ("三、（一）2", "国家级专精特新“小巨人”企业最高奖励100万元[1]。", []),  # 国家级 holds for the whole list
+        ("三、（一）2", "独角兽企业最高300万元，小巨人企业最高100万元[1]。", []),
+        ("三、（一）2", "对达到考核基础目标的区县，市财政给予最高300万元奖励[1]。", []),
+        # 三、（二）7: 省级 特色产业集群、示范基地、示范平台 分别 50/20/20万元; 国家级 基地、平台 分别 50万元 (one for both).
+        ("三、（二）7", "省级特色产业集群最高奖励20万元[1]。", ["20万"]),
+        ("三、（二）7", "省级特色产业集群最高奖励50万元[1]。", []),
+        ("三、（二）7", "对新获得认定的省级小型微型企业创业创新示范基地给予最高20万元一次性奖励[1]。", []),
+        ("三、（二）7", "国家级中小企业公共服务示范平台最高奖励50万元[1]。", []),
+        # 三、（二）4 is about 工业设计研究院: its 50% fused onto another clause's subject.
+        ("三、（二）4", "对新获得认定的国家级小型微型企业创业创新示范基地，按照设计服务合同实际发生额的50%给予补贴，"
+                      "每年补贴不超过100万元[1]。", ["50%"]),
+        ("三、（二）4", "对承接市内工业设计服务外包订单的省级及以上工业设计研究院，按照设计服务合同实际发生额的50%给予"
+                      "补贴，每年补贴不超过100万元[1]。", []),
+    ],
+)
+def test_each_figure_must_be_the_one_the_clause_states_for_the_sentences_subject(path, answer, misplaced):
+    check = check_llm_answer(answer, [rizhao_clause(path)], REFUSAL)
+    assert list(check.unsupported_numbers) == misplaced
+    assert bool(check.failure) == bool(misplaced)
+    if misplaced:
+        assert "另一个对象" in check.failure

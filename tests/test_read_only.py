@@ -128,3 +128,38 @@ def test_a_user_who_may_not_write_the_index_can_search_it(settings, fake_embedde
         assert files(shared / "data") == before
     finally:
         shutil.rmtree(shared, ignore_errors=True)
+
+
+@pytest.mark.slow
+def test_the_service_on_a_read_only_index_leaves_no_copy_behind_when_stopped(real_index, tmp_path):
+    """Issue 16 finding 15: the temporary copy of a read-only index is removed when the service stops."""
+    import signal
+    import urllib.request
+
+    from tests.servers import free_port, wait_for
+
+    data = tmp_path / "data"
+    shutil.copytree(real_index.data_dir, data)
+    set_read_only(data / "index", True)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    port = free_port()
+    env = {**os.environ, "POLICYQA_DATA_DIR": str(data), "POLICYQA_PORT": str(port), "TMPDIR": str(scratch),
+           "POLICYQA_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}", "POLICYQA_TODAY": "2026-11-21"}
+    server = subprocess.Popen([sys.executable, "ui.py"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+    try:
+        def ready() -> bool:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as response:
+                return response.status == 200
+
+        wait_for(ready, 180, "the service")
+        assert list(scratch.glob("policyqa-chroma-*"))  # it searches a copy
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
+    finally:
+        if server.poll() is None:
+            server.kill()
+        set_read_only(data / "index", False)
+    output = server.stdout.read()
+    assert not list(scratch.glob("policyqa-chroma-*")), (server.returncode, output[-2000:])

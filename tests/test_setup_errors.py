@@ -90,3 +90,45 @@ def test_the_chat_page_reports_a_bad_setting_in_one_line(monkeypatch, capsys):
     assert ui.main() == 2
     err = capsys.readouterr().err
     assert err.startswith("error:") and "POLICYQA_TODAY" in err and "Traceback" not in err
+
+
+def test_a_list_setting_takes_a_plain_comma_separated_value(monkeypatch):
+    from core.settings import load_settings
+
+    monkeypatch.setenv("POLICYQA_CORS_ORIGINS", "https://www.example.gov.cn, https://portal.example.gov.cn")
+    monkeypatch.setenv("POLICYQA_TRUSTED_PROXIES", "10.0.0.1")
+    settings = load_settings()
+    assert settings.cors_origins == ["https://www.example.gov.cn", "https://portal.example.gov.cn"]
+    assert settings.trusted_proxies == ["10.0.0.1"]
+    monkeypatch.setenv("POLICYQA_CORS_ORIGINS", '["https://www.example.gov.cn"]')  # the JSON list still works
+    assert load_settings().cors_origins == ["https://www.example.gov.cn"]
+
+
+@pytest.mark.parametrize(("variable", "value"), [
+    ("POLICYQA_CORS_ORIGINS", '["https://www.example.gov.cn"'),
+    ("POLICYQA_TRUSTED_PROXIES", "proxy.example"),
+    ("POLICYQA_API_KEYS", '["unclosed-secret-key"'),
+])
+def test_a_bad_list_setting_stops_the_service_in_one_line(monkeypatch, capsys, variable, value):
+    import uvicorn
+
+    import ui
+
+    monkeypatch.setenv(variable, value)
+    monkeypatch.setattr("serve.factory.make_app", lambda settings: None)  # never serve, whatever happens
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: None)
+    assert ui.main() == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error:") and variable in err and "\n" not in err
+    assert "unclosed-secret-key" not in err  # an API key is never printed
+
+
+def test_a_damaged_database_file_at_start_is_one_line(setup, monkeypatch, capsys):
+    import ui
+
+    data = setup / "data"
+    data.mkdir()
+    (data / "feedback.sqlite").write_bytes(b"this is not a database file at all" * 200)
+    assert ui.main() == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: the database") and "\n" not in err and "not a database" in err
