@@ -52,3 +52,29 @@ def real_index(tmp_path_factory) -> Settings:
     settings = Settings(data_dir=data, today=TODAY)
     build(settings, make_embedder(settings), progress=False)
     return settings
+
+
+# The service as the API tests set it up: an admin token, no rate limit, an index built with the fake embedder.
+ADMIN_TOKEN = "s3cret-admin-token"
+
+
+@pytest.fixture
+def api_settings(settings):
+    return settings.model_copy(update={"admin_token": ADMIN_TOKEN, "api_requests_per_minute": 0})
+
+
+@pytest.fixture
+def app(api_settings, fake_embedder):
+    from index.build import build
+    from serve.factory import make_app
+
+    build(api_settings, fake_embedder, progress=False)
+    return make_app(api_settings, embedder=fake_embedder, warm_up=False)
+
+
+@pytest.fixture
+def client(app):
+    from fastapi.testclient import TestClient
+
+    with TestClient(app) as client:
+        yield client

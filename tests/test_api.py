@@ -13,28 +13,13 @@ from fastapi.testclient import TestClient
 
 from index.build import build
 from serve.factory import make_app
-from tests.conftest import ROOT
+from tests.conftest import ADMIN_TOKEN, ROOT
 from tests.servers import AppServer, free_port
 
-TOKEN = "s3cret-admin"
+TOKEN = ADMIN_TOKEN
 JILIN = "吉林省对专精特新企业的专利保险费有补助吗?"
 
 
-@pytest.fixture
-def api_settings(settings):
-    return settings.model_copy(update={"admin_token": TOKEN, "api_requests_per_minute": 0})
-
-
-@pytest.fixture
-def app(api_settings, fake_embedder):
-    build(api_settings, fake_embedder, progress=False)
-    return make_app(api_settings, embedder=fake_embedder, warm_up=False)
-
-
-@pytest.fixture
-def client(app):
-    with TestClient(app) as client:
-        yield client
 
 
 ADMIN = {"Authorization": f"Bearer {TOKEN}"}

@@ -14,27 +14,13 @@ from index.build import build
 from serve.clients import ClientIdentity
 from serve.factory import make_app
 from serve.service import bounded_history
+from tests.conftest import ADMIN_TOKEN
 
-TOKEN = "s3cret-admin-token"
+TOKEN = ADMIN_TOKEN
 JILIN = "吉林省对专精特新企业的专利保险费有补助吗?"
 ADMIN = {"Authorization": f"Bearer {TOKEN}"}
 
 
-@pytest.fixture
-def api_settings(settings):
-    return settings.model_copy(update={"admin_token": TOKEN, "api_requests_per_minute": 0})
-
-
-@pytest.fixture
-def app(api_settings, fake_embedder):
-    build(api_settings, fake_embedder, progress=False)
-    return make_app(api_settings, embedder=fake_embedder, warm_up=False)
-
-
-@pytest.fixture
-def client(app):
-    with TestClient(app) as client:
-        yield client
 
 
 def counting_asks(app) -> list[str]:
