@@ -80,11 +80,14 @@ class LLMCheck:
     cited_by_code: bool = False  # the model wrote no marker; each sentence was given the clause that states it
 
 
-def check_llm_answer(raw: str, sources: Sequence[str], refusal: str) -> LLMCheck:
+def check_llm_answer(raw: str, sources: Sequence[str], refusal: str, bodies: Sequence[str] | None = None) -> LLMCheck:
     """Check an LLM's answer against the texts of the clauses it was given (``sources[n-1]`` for ``[n]``): every
     marker maps to a clause (others are removed and logged); every figure of a sentence is stated by a clause the
-    sentence cites (a sentence without a marker: by any clause the answer cites); a refusal cites nothing; an
-    answer that is not a refusal cites something and gives no eligibility verdict of its own."""
+    sentence cites (a sentence without a marker: by any clause the answer cites) and bound there to the sentence's
+    own subject (in ``bodies``, the clauses' own texts, when the sources also carry titles: a title's words, such
+    as its place, are no other subject); a refusal cites nothing; an answer that is not a refusal cites something
+    and gives no eligibility verdict of its own."""
+    bodies = sources if bodies is None else bodies
     text = raw.strip()
     removed: list[int] = []
 
@@ -109,7 +112,7 @@ def check_llm_answer(raw: str, sources: Sequence[str], refusal: str) -> LLMCheck
         if attributed is None:
             return LLMCheck(text, keys, removed_keys, failure="回答没有在句末用[1]、[2]这样的编号标注所依据的条款")
         log.info("LLM answer without markers: cited by code")
-        checked = check_llm_answer(attributed, sources, refusal)
+        checked = check_llm_answer(attributed, sources, refusal, bodies)
         return replace(checked, removed_keys=removed_keys + checked.removed_keys, cited_by_code=True)
     missing: list[str] = []
     misplaced: list[str] = []
@@ -118,7 +121,7 @@ def check_llm_answer(raw: str, sources: Sequence[str], refusal: str) -> LLMCheck
         plain, cited_texts = _MARKER.sub("", sentence), [sources[k - 1] for k in cited]
         absent = unsupported(plain, cited_texts)
         missing += absent
-        misplaced += [figure for figure in misbound(plain, cited_texts) if figure not in absent]
+        misplaced += [figure for figure in misbound(plain, [bodies[k - 1] for k in cited]) if figure not in absent]
     missing = list(dict.fromkeys(missing))
     misplaced = [figure for figure in dict.fromkeys(misplaced) if figure not in missing]
     failure = ""

@@ -262,3 +262,14 @@ def test_each_figure_must_be_the_one_the_clause_states_for_the_sentences_subject
     assert bool(check.failure) == bool(misplaced)
     if misplaced:
         assert "另一个对象" in check.failure
+
+
+def test_a_titles_words_are_no_other_subject_when_the_sources_carry_the_title():
+    """The generator gives the guard each clause with its title (so a 文号's figures count as stated); the place in
+    the title ("日照市…") is not another subject a figure could be bound to."""
+    body = rizhao_clause("三、（一）2")
+    titled = f"《日照市“专精特新”中小企业培育提升行动方案（2022—2025年）》三、（一）2 {body}"
+    answer = "对新获得认定的独角兽企业，日照市给予最高300万元一次性奖励[1]。"
+    assert not check_llm_answer(answer, [titled], REFUSAL, [body]).failure
+    wrong = "对新获得认定的独角兽企业，日照市给予最高200万元一次性奖励[1]。"  # 200万 is the 单项冠军's
+    assert "另一个对象" in check_llm_answer(wrong, [titled], REFUSAL, [body]).failure

@@ -149,13 +149,14 @@ class LLMGenerator:
         regenerated = False
         try:
             raw = self._write(inputs)
-            check = check_llm_answer(raw, sources, REFUSAL)
+            bodies = [clause.text for clause in clauses]
+            check = check_llm_answer(raw, sources, REFUSAL, bodies)
             first = check
             if check.failure:
                 log.info("LLM answer failed the guard (%s): written again", check.failure)
                 regenerated = True
                 check = check_llm_answer(self._write({**inputs, "previous": raw, "failure": check.failure}),
-                                         sources, REFUSAL)
+                                         sources, REFUSAL, bodies)
                 check = replace(check, removed_keys=first.removed_keys + check.removed_keys,
                                 unsupported_numbers=tuple(dict.fromkeys(first.unsupported_numbers + check.unsupported_numbers)))
         except Exception as exc:  # noqa: BLE001 — a model failing in any way shows the extractive answer, never a traceback
