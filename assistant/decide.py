@@ -136,13 +136,25 @@ class DecisionModel:
         return Decision(action, p, threshold, values)
 
 
+def holds_the_question(values: dict[str, float]) -> bool:
+    """Whether the first-ranked clause holds every word the question asks, none of them unknown to the knowledge
+    base, and states the kind of answer wanted. Such a question is answered whatever the model says: short
+    questions ("吉林对专利保险有补助吗？") weigh low in it, and on the fitted sets this holds for 310 answerable
+    questions and 1 unanswerable one."""
+    return (values.get("support_first", 0.0) >= 0.99 and values.get("unseen", 1.0) == 0.0
+            and not values.get("kind_missing", 0.0))
+
+
 def decide(model: DecisionModel, values: dict[str, float], evidence: list[Evidence], threshold: float | None = None,
            min_follows: float = 0.7) -> Decision:
-    """The model's decision, and the one rule it cannot learn from the sets (their follow-ups always find the
-    clause just cited first): a follow-up whose first clause was not cited before and speaks to less than
-    ``min_follows`` of the question it follows is not answered from it ("国家级的呢?" after a question on
-    provincial incubators is not answered with a clause on R&D deductions)."""
+    """The model's decision, and two rules: a question the first clause holds whole is answered
+    (``holds_the_question``); and, as the sets cannot teach it (their follow-ups always find the clause just
+    cited first), a follow-up whose first clause was not cited before and speaks to less than ``min_follows`` of
+    the question it follows is not answered from it ("国家级的呢?" after a question on provincial incubators is not
+    answered with a clause on R&D deductions)."""
     decision = model.decide(values, evidence, threshold)
+    if not decision.answers and evidence and holds_the_question(values):
+        decision = replace(decision, action=Action.ANSWER, rule="first_clause_holds_the_question")
     if values.get("follow_up"):
         return off_topic_follow_up(decision, 1.0 - values.get("context_missing", 0.0), min_follows)
     return decision
@@ -162,4 +174,5 @@ def load_model(path: Path = MODEL_PATH) -> DecisionModel:
     return DecisionModel.from_dict(json.loads(path.read_text(encoding="utf-8")))
 
 
-__all__ = ["MODEL_PATH", "Action", "Decision", "DecisionModel", "decide", "features", "load_model", "off_topic_follow_up"]
+__all__ = ["MODEL_PATH", "Action", "Decision", "DecisionModel", "decide", "features", "holds_the_question", "load_model",
+           "off_topic_follow_up"]

@@ -170,8 +170,11 @@ def fit_model(train: list[dict], names: tuple[str, ...]):
 
 
 def probabilities(fitted, data: list[dict]) -> list[float]:
-    """The model's probability for each decided row (0 for rows a rule decided)."""
+    """The model's probability for each decided row (0 for rows a rule decided before retrieval; 1 where the
+    decision's own rule answers: ``assistant.decide.holds_the_question``)."""
     import numpy as np
+
+    from assistant.decide import holds_the_question
 
     model, mean, scale, names = fitted
     decided = [i for i, r in enumerate(data) if not r["ruled"]]
@@ -179,7 +182,7 @@ def probabilities(fitted, data: list[dict]) -> list[float]:
     if decided:
         x = np.array([[data[i]["features"][n] for n in names] for i in decided], dtype=float)
         for i, q in zip(decided, model.predict_proba((x - mean) / scale)[:, 1], strict=True):
-            out[i] = float(q)
+            out[i] = 1.0 if holds_the_question(data[i]["features"]) else float(q)
     return out
 
 

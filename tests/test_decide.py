@@ -76,3 +76,19 @@ def test_a_follow_up_is_not_answered_from_a_clause_off_the_question_it_follows(c
     decision = decide(model, {"support": 0.9, "follow_up": 1.0, "context_missing": context_missing},
                       _evidence({"bm25": 1.0}), min_follows=0.7)
     assert (decision.action, decision.rule) == (action, rule)
+
+
+@pytest.mark.parametrize(("values", "action", "rule"), [
+    # Every asked word in the first clause, none unknown, nothing wanted missing: answered whatever the model says.
+    ({"support": 0.0, "support_first": 1.0, "unseen": 0.0, "kind_missing": 0.0}, Action.ANSWER,
+     "first_clause_holds_the_question"),
+    ({"support": 0.0, "support_first": 1.0, "unseen": 0.2, "kind_missing": 0.0}, Action.NOT_SURE, ""),
+    ({"support": 0.0, "support_first": 1.0, "unseen": 0.0, "kind_missing": 1.0}, Action.NOT_SURE, ""),
+    ({"support": 0.0, "support_first": 0.8, "unseen": 0.0, "kind_missing": 0.0}, Action.NOT_SURE, ""),
+])
+def test_a_question_the_first_clause_holds_whole_is_answered(values, action, rule):
+    from assistant.decide import decide
+
+    model = DecisionModel(("support",), (0.0,), (1.0,), (10.0,), -5.0, 0.5)
+    decision = decide(model, values, _evidence({"bm25": 1.0}))
+    assert (decision.action, decision.rule) == (action, rule)
