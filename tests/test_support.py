@@ -144,3 +144,15 @@ def test_windows_are_runs_of_consecutive_sentences():
 def test_asking_words_places_and_short_forms_glued_to_a_word_are_taken_off(question, skip, expected):
     terms, _ = split_terms(question, skip, default_vocabulary())
     assert set(terms) == expected
+
+
+def test_the_measure_names_the_share_no_clause_knows_and_the_share_the_passage_lacks():
+    from assistant.support import measure_support
+
+    known = measure_support({"专利": 1.0, "保险费": 1.0}, [CORPUS[0]], CORPUS)
+    assert known.score == pytest.approx(1.0) and known.unseen == 0.0 and known.missing == pytest.approx(0.0)
+    lacking = measure_support({"专利": 1.0, "公积金": 1.0}, [CORPUS[0]], CORPUS)  # 公积金: in no clause at all
+    assert 0.0 < lacking.unseen < 1.0 and lacking.missing == pytest.approx(lacking.unseen)
+    elsewhere = measure_support({"专利": 1.0, "再贷款": 1.0}, [CORPUS[0]], CORPUS)  # 再贷款: another clause's
+    assert elsewhere.unseen == 0.0 and elsewhere.missing > 0.0
+    assert measure_support({"专利": 1.0}, [CORPUS[0]], CORPUS).score == support_score({"专利": 1.0}, [CORPUS[0]], CORPUS)
