@@ -50,6 +50,18 @@ def test_refusal_reads_as_a_refusal_not_an_error(rizhao_clause):
     assert "没有引用任何政策条款" in sources_panel(refused)
 
 
+def test_a_not_sure_answer_shows_its_closest_clauses_as_related_not_as_citations(rizhao_clause):
+    from dataclasses import replace
+
+    from assistant.types import Evidence
+
+    not_sure = replace(answer_with(rizhao_clause, refused=True), related=(Evidence(rizhao_clause, 0.5, 1),),
+                       reason="no_support")
+    panel = sources_panel(not_sure)
+    assert "可能相关" in panel and "未作为回答的依据" in panel
+    assert 'class="source related"' in panel and "三、（一）2" in panel and "[1]" not in panel
+
+
 def test_user_text_and_clause_text_are_escaped():
     rendered, visible = shown(user_message("<script>alert(1)</script>"))
     assert "<script>" not in rendered and visible == "<script>alert(1)</script>"
