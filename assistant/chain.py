@@ -49,7 +49,7 @@ from assistant.vocabulary import TypoRepair, Vocabulary, default_vocabulary
 from assistant.yesno import asks_whether_exists as asks_whether_exists  # re-exported: tests import it from here
 from assistant.yesno import with_yes_lead
 from core.prompts import REFUSAL, render
-from core.textnorm import has_cjk, is_traditional, to_simplified
+from core.textnorm import has_cjk, is_traditional, shorten, to_simplified
 from index.gazetteer import Place
 
 log = logging.getLogger(__name__)
@@ -315,7 +315,8 @@ class Assistant:
                 draft = generator.answer(replace(query, text=text, whole=whole), continuing)
                 if draft.guard is not None:  # kept for a refusal: the LLM's decision to refuse was checked too
                     guards.append(draft.guard)
-                if draft.sources and query.context:  # the decision's follow-up rule, on the clause quoted
+                # The decision's follow-up rule, on the clause quoted (decide() has applied it to the first one).
+                if draft.sources and query.context and draft.sources[0].clause_id != evidence[0].clause.clause_id:
                     decisions[-1] = self._follow_up_rule(decisions[-1], draft.sources[0], query, skip)
                     draft = draft if decisions[-1].answers else None
             if draft and draft.sources:
@@ -388,7 +389,7 @@ class Assistant:
             # Not sure: no clause answers directly, the closest ones may help (shown apart, never cited).
             related = tuple(evidence[: self.settings.related_clauses])
             text = text + "\n" + render("not_sure", related="\n".join(
-                render("not_sure_clause", reference=e.clause.reference, excerpt=_excerpt(e.clause.text)) for e in related))
+                render("not_sure_clause", reference=e.clause.reference, excerpt=shorten(" ".join(e.clause.text.split()), 60)) for e in related))
         return _in_script(Answer(refused=True, body=(Part(text),), evidence=tuple(evidence or ()), reason=reason,
                                  guard=guard, related=related, **base))
 
@@ -398,12 +399,6 @@ def _in_script(answer: Answer) -> Answer:
     body = tuple(Part(in_script(p.text, answer.script), in_script(p.label, answer.script)) for p in answer.body)
     notes = tuple(Note(n.kind, in_script(n.text, answer.script)) for n in answer.notes)
     return replace(answer, body=body, notes=notes)
-
-
-def _excerpt(text: str, limit: int = 60) -> str:
-    """The opening of a clause, for a list of possibly related clauses."""
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _strip_places(text: str, places: list[Place]) -> str:

@@ -49,6 +49,11 @@ def normalize_for_match(text: str) -> str:
     return _MATCH_STRIP.sub("", unicodedata.normalize("NFKC", to_simplified(text)))
 
 
+def shorten(text: str, limit: int) -> str:
+    """The text cut to ``limit`` characters, with "…" where it was cut."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def has_cjk(text: str) -> bool:
     """True when the text holds at least one Chinese character."""
     return bool(_CJK.search(text))

@@ -28,6 +28,7 @@ from assistant.numbers import figures
 from assistant.retrieval.lexical import bigrams
 from assistant.types import Clause, Draft, Evidence, GuardReport, Query
 from core.prompts import REFUSAL, render
+from core.textnorm import shorten
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ class LLMGenerator:
         excerpts = excerpts or {}
         return "\n".join(
             render("llm_clause", key=key, clause_name=clause.name,
-                   text=excerpts.get(clause.clause_id) or _cut(clause.text, self.clause_chars))
+                   text=excerpts.get(clause.clause_id) or shorten(clause.text, self.clause_chars))
             for key, clause in enumerate(clauses, 1)
         )
 
@@ -88,7 +89,7 @@ class LLMGenerator:
             kept = chosen.get(item.clause.clause_id)
             if kept:
                 order = sentences_of(item.clause)
-                out[item.clause.clause_id] = _cut("".join(sorted(kept, key=order.index)), self.clause_chars)
+                out[item.clause.clause_id] = shorten("".join(sorted(kept, key=order.index)), self.clause_chars)
         return out
 
     def messages(self, inputs: dict) -> list[BaseMessage]:
@@ -184,10 +185,6 @@ class LLMGenerator:
         for secret in self._secrets:
             text = text.replace(secret, "***")
         return text
-
-
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _draft(check: LLMCheck, clauses: list[Clause], report: GuardReport) -> Draft:
