@@ -63,10 +63,6 @@ class Question:
         return self.resolution.text
 
     @property
-    def follow_up(self) -> bool:
-        return self.resolution.follow_up
-
-    @property
     def wants(self) -> tuple[AnswerKind, ...]:
         """The kinds of answer asked for (an amount, a date, a contact, who is responsible …)."""
         return wanted_kinds(self.simplified)
