@@ -86,10 +86,11 @@ class Session:
         """The latest answer."""
         return self.by_message[max(self.by_message)].answer if self.by_message else None
 
-    def saved(self) -> dict | None:
-        """What the browser keeps to continue this conversation after a reload (None: nothing to keep)."""
+    def saved(self) -> dict:
+        """What the browser keeps to continue this conversation after a reload (empty: nothing to keep; an empty
+        value, not None, because gradio leaves the browser's value as it was for None)."""
         if not self.secret:
-            return None
+            return {}
         return {"conversation_id": self.conversation.id, "conversation_secret": self.secret}
 
 
@@ -295,7 +296,7 @@ class Page:
         """Forget the conversation (the admin login of the session stays); the browser forgets it too.
         Returns (chat, session, status, feedback status, kept conversation)."""
         fresh = Session(admin=bool(session and session.admin))
-        return [], fresh, "", "", None
+        return [], fresh, "", "", {}
 
     def rate_message(self, index, liked, session: Session | None) -> tuple[str, bool, tuple[str, ...]]:
         """The thumb on an answer (the chat's own buttons), stored at once; returns (confirmation, whether the reason
@@ -419,7 +420,7 @@ def build_app(page: Page):
 
     with gr.Blocks(title="政策在线答疑", analytics_enabled=False) as app:
         session = gr.State(None)
-        kept = gr.BrowserState(None, storage_key=BROWSER_STORAGE_KEY, secret=BROWSER_STORAGE_CODE)
+        kept = gr.BrowserState({}, storage_key=BROWSER_STORAGE_KEY, secret=BROWSER_STORAGE_CODE)
         gr.Markdown("## 政策在线答疑\n回答只依据知识库中的政策文件原文，并注明出处；没有依据时会如实说明。",
                     elem_id="page-title")
         chat = gr.Chatbot(show_label=False, height="60vh", elem_id="chat", feedback_options=("Like", "Dislike"),
@@ -461,7 +462,7 @@ def build_app(page: Page):
 
         def answered(event) -> None:
             """After an answer: the browser keeps the conversation's id and secret, and the answer is shown."""
-            event.then(lambda state: state.saved() if state else None, [session], [kept], api_visibility="private") \
+            event.then(lambda state: state.saved() if state else {}, [session], [kept], api_visibility="private") \
                  .then(None, js=SHOW_ANSWER_JS, api_visibility="private")
 
         answered(send.click(respond, [question, chat, session, region], outputs, **answering))

@@ -337,4 +337,4 @@ def test_without_the_database_a_conversation_goes_on_in_the_session(settings, fe
 
     page = Page(CitingAssistant(seed_clauses), feedback, settings, stream_delay=0, conversations=DownStore())
     _, history, session, _ = list(page.respond("第一问", [], None, "全部地区"))[-1]
-    assert "第1次回答" in history[-1]["content"] and session.saved() is None
+    assert "第1次回答" in history[-1]["content"] and session.saved() == {}
