@@ -338,3 +338,11 @@ def test_without_the_database_a_conversation_goes_on_in_the_session(settings, fe
     page = Page(CitingAssistant(seed_clauses), feedback, settings, stream_delay=0, conversations=DownStore())
     _, history, session, _ = list(page.respond("第一问", [], None, "全部地区"))[-1]
     assert "第1次回答" in history[-1]["content"] and session.saved() == {}
+
+
+def test_the_helpdesk_draft_handler_still_drafts_a_formal_cited_reply(settings, feedback, indexed):
+    """The draft handler, off the public page, for the staff page to mount."""
+    page = Page(indexed, feedback, settings)
+    draft, sources, status = page.draft("我公司是吉林省的省级专精特新中小企业，请问新认定的省级科技企业孵化器有什么补贴？")
+    assert draft.startswith("您好！") and "政策依据：" in draft and "二、（四）18" in draft and status == ""
+    assert 'class="source"' in sources and page.draft("  ")[2] == "请先粘贴企业的问题。"
