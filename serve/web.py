@@ -30,6 +30,7 @@ from serve.presenter import (
     answer_message,
     chat_message,
     helpdesk_draft,
+    literal_markdown,
     printable,
     restored_message,
     sources_panel,
@@ -80,11 +81,7 @@ class Session:
     by_message: dict[int, Rated] = field(default_factory=dict)  # chat message index → the answer shown there
     rated: Rated | None = None  # the answer the feedback dialog is about
     rating: int = 0
-
-    @property
-    def answer(self) -> Answer | None:
-        """The latest answer."""
-        return self.by_message[max(self.by_message)].answer if self.by_message else None
+    last_question: str = ""  # the latest message as asked (what regenerate asks again)
 
     def saved(self) -> dict:
         """What the browser keeps to continue this conversation after a reload (empty: nothing to keep; an empty
@@ -184,7 +181,7 @@ class Page:
         """What the knowledge base covers, from the index as it is now (a re-index shows on the next page load)."""
         return welcome(list(self.assistant.kb.docs), self.settings.current_date())
 
-    def on_load(self, saved: dict | None, session: Session | None):
+    def on_load(self, saved: dict | None):
         """A page load: the welcome from the live index, the region choices, and the conversation the browser kept
         (see ``restore``); returns (welcome, regions, chat, session, status)."""
         history, session, status = self.restore(saved)
@@ -194,9 +191,9 @@ class Page:
         """The conversation the browser kept (its id and secret), continued after a reload: the stored turns become the
         conversation's history, so a follow-up follows them. Its messages are shown again when ``stored_messages``
         is given; otherwise a line says the conversation goes on. (history, session, status)."""
-        conversation_id = (saved or {}).get("conversation_id")
-        secret = (saved or {}).get("conversation_secret")
-        if self.conversations is None or not conversation_id or not secret:
+        saved = saved if isinstance(saved, dict) else {}  # what a browser sends back may be anything
+        conversation_id, secret = saved.get("conversation_id"), saved.get("conversation_secret")
+        if self.conversations is None or not isinstance(conversation_id, str) or not isinstance(secret, str):
             return [], Session(), ""
         try:
             if not self.conversations.opens(conversation_id, secret):
@@ -211,8 +208,8 @@ class Page:
         if history or not conversation.turns:
             return history, session, ""
         last = conversation.turns[-1].question
-        return history, session, render("conversation_restored", turns=len(conversation.turns),
-                                        last=last if len(last) <= 30 else last[:30] + "…")
+        last = literal_markdown(printable(last if len(last) <= 30 else last[:30] + "…"))  # the status is Markdown
+        return history, session, render("conversation_restored", turns=len(conversation.turns), last=last)
 
     def respond(self, message: str, history: list, session: Session | None, region: str, client: str | None = None):
         """Answer a chat message, showing the answer progressively; yields (textbox, chat, session, status). The final
@@ -228,6 +225,7 @@ class Page:
             return
         history.append({"role": "user", "content": user_message(message)})
         history.append({"role": "assistant", "content": "…"})
+        session.last_question = message
         yield "", history, session, ""
         self._start_stored(session)
         try:
@@ -261,12 +259,12 @@ class Page:
         """Answer the last question again, in place of its answer (the conversation forgets the replaced answer);
         yields what ``respond`` yields."""
         history = list(history or [])
-        if session is None or not session.conversation.turns or len(history) < 2:
+        if session is None or not session.last_question or len(history) < 2:
             yield "", history, session or Session(), "没有可以重新生成的回答。"
             return
-        turn = session.conversation.turns.pop()
-        session.by_message.pop(len(history) - 1, None)
-        yield from self.respond(turn.question, history[:-2], session, region, client)
+        if session.by_message.pop(len(history) - 1, None) is not None:  # answered (not failed): forget its turn
+            session.conversation.turns.pop()
+        yield from self.respond(session.last_question, history[:-2], session, region, client)
 
     def _start_stored(self, session: Session) -> None:
         """Give a new conversation a server-issued id and secret (kept by the browser); without a store, or with the
@@ -486,18 +484,13 @@ def build_app(page: Page):
                    [feedback_status, dialog], api_visibility="private")
         skip.click(lambda: ("好的，已记录您的评价。", closed), None, [feedback_status, dialog], api_visibility="private")
 
-        def on_load(saved, state):
-            text, places, history, fresh, said = page.on_load(saved, state)
+        def on_load(saved):
+            text, places, history, fresh, said = page.on_load(saved)
             return (gr.update(value=history, placeholder=text), gr.update(choices=places), fresh, said,
                     fresh.saved())
 
-        app.load(on_load, [kept, session], [chat, region, session, status, kept], api_visibility="private")
+        app.load(on_load, [kept], [chat, region, session, status, kept], api_visibility="private")
     return app
-
-
-def page_sources_placeholder() -> str:
-    """The empty sources panel."""
-    return sources_panel(None)
 
 
 def serve_options(settings) -> dict:

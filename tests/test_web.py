@@ -215,7 +215,7 @@ def test_the_welcome_lists_the_indexed_documents_and_follows_a_reindex(settings,
         "一、对新认定的国家级专精特新“小巨人”企业给予一次性奖励50万元。\n", encoding="utf-8")
     build(settings, fake_embedder, progress=False)
     indexed.refresh(wait=True)
-    welcome, places, history, session, status = page.on_load(None, None)
+    welcome, places, history, session, status = page.on_load(None)
     assert "6 份政策文件" in welcome and "南京市促进专精特新中小企业发展若干措施" in welcome
     assert "南京市" in places and history == [] and status == ""
 
@@ -274,7 +274,26 @@ def test_regenerate_answers_the_last_question_again_in_place_of_its_answer(setti
     assert assistant.asked == ["第一问", "第二问", "第二问"] and status == ""
     assert len(again) == 4 and again[:3] == history[:3] and "第3次回答" in again[3]["content"]
     assert session.by_message[3].answer_id != before
+    assert [turn.question for turn in session.conversation.turns] == ["第一问", "第二问"]
     assert list(page.regenerate([], Session(), "全部地区"))[-1][3] == "没有可以重新生成的回答。"
+
+
+def test_regenerate_after_a_failed_answer_asks_that_question_again(settings, feedback, seed_clauses):
+    class FailingOnce(CitingAssistant):
+        def ask(self, question, conversation=None, region=None):
+            if question == "第二问" and "第二问" not in self.asked:
+                self.asked.append(question)
+                raise RuntimeError("the index is being swapped")
+            return super().ask(question, conversation, region)
+
+    assistant = FailingOnce(seed_clauses)
+    page = Page(assistant, feedback, settings, stream_delay=0)
+    _, history, session, _ = list(page.respond("第一问", [], None, "全部地区"))[-1]
+    _, history, session, _ = list(page.respond("第二问", history, session, "全部地区"))[-1]
+    assert "⚠️" in history[-1]["content"]
+    _, history, session, _ = list(page.regenerate(history, session, "全部地区"))[-1]
+    assert assistant.asked == ["第一问", "第二问", "第二问"] and len(history) == 4
+    assert [turn.question for turn in session.conversation.turns] == ["第一问", "第二问"]
 
 
 def test_feedback_is_the_thumb_first_then_an_optional_reason(settings, feedback, seed_clauses):
@@ -307,7 +326,20 @@ def test_a_reload_continues_the_stored_conversation(settings, feedback, indexed)
     assert "3年" in history[-1]["content"]  # the follow-up follows the question asked before the reload
     assert len(store.load(saved["conversation_id"], indexed.kb.by_id).turns) == 2
     assert page.restore({**saved, "conversation_secret": "guessed"})[1].conversation.id != saved["conversation_id"]
-    assert page.restore(None)[1].secret == ""
+    for kept in (None, {}, "x", ["a"], {"conversation_id": ["a"], "conversation_secret": 1}):  # what a browser may send
+        assert page.restore(kept)[1].secret == ""
+
+
+def test_the_restored_line_shows_the_last_question_as_typed_never_as_markdown(settings, feedback, indexed):
+    from serve.store import ConversationStore, open_database
+    from tests.test_presenter import shown
+
+    store = ConversationStore(open_database(f"sqlite:///{settings.data_dir / 'page.sqlite'}"))
+    page = Page(indexed, feedback, settings, stream_delay=0, conversations=store)
+    _, _, session, _ = list(page.respond("![x](http://127.0.0.1:9/x.png)补几年?", [], None, "全部地区"))[-1]
+    status = page.restore(session.saved())[2]
+    rendered, visible = shown(status)
+    assert "<img" not in rendered and "![x](http://127.0.0.1:9/x.png)…" in visible  # cut at 30 characters
 
 
 def test_a_reload_shows_the_stored_messages_when_the_service_gives_them(settings, feedback, indexed):
