@@ -398,18 +398,35 @@ SHOW_ANSWER_JS = """() => { setTimeout(() => {
   const answers = document.querySelectorAll('#chat [data-testid="bot"]');
   if (answers.length) answers[answers.length - 1].scrollIntoView({block: "start"});
 }, 150); }"""
-# On load: a click on [n] in an answer opens that answer's source n and shows it.
-PAGE_JS = """() => { document.addEventListener("click", (event) => {
-  const link = event.target.closest && event.target.closest("a.cite");
-  if (!link) return;
-  const source = document.getElementById(link.getAttribute("href").slice(1));
-  if (!source) return;
-  event.preventDefault();
-  source.open = true;
-  source.scrollIntoView({block: "nearest"});
-  source.classList.add("flash");
-  setTimeout(() => source.classList.remove("flash"), 1600);
-}); }"""
+# On load: a click on [n] in an answer opens that answer's source n and shows it; a copied answer is its text, the
+# sources as one line each (the chat's copy button would otherwise copy the message's HTML).
+PAGE_JS = """() => {
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest && event.target.closest("a.cite");
+    if (!link) return;
+    const source = document.getElementById(link.getAttribute("href").slice(1));
+    if (!source) return;
+    event.preventDefault();
+    source.open = true;
+    source.scrollIntoView({block: "nearest"});
+    source.classList.add("flash");
+    setTimeout(() => source.classList.remove("flash"), 1600);
+  });
+  const clipboard = navigator.clipboard;
+  if (!clipboard) return;
+  const write = clipboard.writeText.bind(clipboard);
+  clipboard.writeText = (text) => {
+    if (typeof text !== "string" || !/class="(answer-sources|cite|next-step)/.test(text)) return write(text);
+    const doc = new DOMParser().parseFromString(text, "text/html");
+    doc.querySelectorAll("details.source").forEach((d) => {
+      d.replaceWith(doc.createTextNode("\\n" + d.querySelector("summary").textContent.trim()));
+    });
+    doc.querySelectorAll(".sources-title, .next-step").forEach((t) => {
+      t.replaceWith(doc.createTextNode("\\n\\n" + t.textContent.trim()));
+    });
+    return write(doc.body.textContent.replace(/\\*\\*/g, "").replace(/\\n{3,}/g, "\\n\\n").trim());
+  };
+}"""
 
 
 def build_app(page: Page):

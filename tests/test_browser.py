@@ -54,6 +54,7 @@ def browser():
 def opened(browser, server, size: str):
     """A fresh browser context at one of SIZES on the page; checks afterwards that only loopback was contacted."""
     context = browser.new_context(viewport=SIZES[size], locale="zh-CN")
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
     page = context.new_page()
     hosts: set[str] = set()
     page.on("request", lambda request: hosts.add(urlparse(request.url).hostname or ""))
@@ -148,6 +149,12 @@ def test_seed_question_gets_a_cited_answer_and_its_source_clause(page):
     assert "日政办字〔2022〕10号" in source and "日照市人民政府办公室" in source and "实施期已届满" in source
     assert "市财政给予最高300万元奖励" in page.text_content("#chat details.source mark")
     shot(page, "01-cited-answer")
+    # The chat's copy button copies the answer as text: its [n] and one line a source, no HTML.
+    page.locator(BOT).last.hover()
+    page.locator(f'{BOT} ~ * button[aria-label="Copy message"], #chat button[aria-label="Copy message"]').last.click()
+    copied = page.evaluate("() => navigator.clipboard.readText()")
+    assert "300万元" in copied and "[1]" in copied and "三、（一）2" in copied and "来源" in copied
+    assert "<" not in copied and "class=" not in copied and "市财政给予最高300万元奖励" in copied
 
 
 def test_follow_up_question(page):
@@ -287,6 +294,15 @@ def test_a_not_sure_or_refused_answer_shows_a_next_step(sized):
     assert "换个说法再问" in answer and "转人工" in answer
     assert in_viewport(page, f"{BOT} .message-content")
     shot(page, f"15-refusal-next-step-{size}", whole=False)
+    # "Not sure" (nothing to follow: no earlier question): the closest clauses as possibly related, not as sources.
+    page.click("#new-conversation")
+    page.wait_for_function("() => document.querySelectorAll('#chat [data-testid=\"bot\"]').length == 0")
+    answer = ask(page, "最多补几年?", expect="refusal")
+    related = page.locator(f"{BOT} .related-sources").last
+    assert "可能相关的条款（未作为回答的依据）" in related.inner_text() and related.locator("details.source").count() >= 1
+    assert page.locator(f"{BOT} a.cite").count() == 0 and "转人工" in answer
+    related.locator("summary").first.click()
+    shot(page, f"15b-not-sure-related-{size}", whole=False)
 
 
 def test_regenerate_replaces_the_last_answer(sized):
