@@ -181,11 +181,17 @@ class Page:
         """What the knowledge base covers, from the index as it is now (a re-index shows on the next page load)."""
         return welcome(list(self.assistant.kb.docs), self.settings.current_date())
 
+    def examples(self) -> list[str]:
+        """The example questions the knowledge base can take: one naming a place no indexed document covers is left
+        out (after a re-index that dropped the place's documents, it would only be declined)."""
+        regions = self.assistant.kb.regions
+        return [question for question in example_questions() if not regions.match(question).uncovered]
+
     def on_load(self, saved: dict | None):
-        """A page load: the welcome from the live index, the region choices, and the conversation the browser kept
-        (see ``restore``); returns (welcome, regions, chat, session, status)."""
+        """A page load: the welcome and the examples from the live index, the region choices, and the conversation
+        the browser kept (see ``restore``); returns (welcome, examples, regions, chat, session, status)."""
         history, session, status = self.restore(saved)
-        return self.welcome(), self.regions(), history, session, status
+        return self.welcome(), self.examples(), self.regions(), history, session, status
 
     def restore(self, saved: dict | None) -> tuple[list, Session, str]:
         """The conversation the browser kept (its id and secret), continued after a reload: the stored turns become the
@@ -502,9 +508,9 @@ def build_app(page: Page):
         skip.click(lambda: ("好的，已记录您的评价。", closed), None, [feedback_status, dialog], api_visibility="private")
 
         def on_load(saved):
-            text, places, history, fresh, said = page.on_load(saved)
-            return (gr.update(value=history, placeholder=text), gr.update(choices=places), fresh, said,
-                    fresh.saved())
+            text, examples, places, history, fresh, said = page.on_load(saved)
+            return (gr.update(value=history, placeholder=text, examples=[{"text": q} for q in examples]),
+                    gr.update(choices=places), fresh, said, fresh.saved())
 
         app.load(on_load, [kept], [chat, region, session, status, kept], api_visibility="private")
     return app

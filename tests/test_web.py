@@ -215,9 +215,24 @@ def test_the_welcome_lists_the_indexed_documents_and_follows_a_reindex(settings,
         "一、对新认定的国家级专精特新“小巨人”企业给予一次性奖励50万元。\n", encoding="utf-8")
     build(settings, fake_embedder, progress=False)
     indexed.refresh(wait=True)
-    welcome, places, history, session, status = page.on_load(None)
+    welcome, examples, places, history, session, status = page.on_load(None)
     assert "6 份政策文件" in welcome and "南京市促进专精特新中小企业发展若干措施" in welcome
-    assert "南京市" in places and history == [] and status == ""
+    assert "南京市" in places and history == [] and status == "" and len(examples) == 4
+
+
+def test_an_example_naming_a_place_the_index_no_longer_covers_is_not_offered(settings, feedback, fake_embedder,
+                                                                              indexed):
+    from index.build import build
+
+    page = Page(indexed, feedback, settings)
+    assert len(page.examples()) == 4 and any("重庆" in q for q in page.examples())
+    for chongqing in [f for f in settings.corpus_dir.iterdir() if f.suffix != ".yaml" and "重庆" in f.read_text(
+            encoding="utf-8", errors="replace")[:300]]:
+        chongqing.unlink()
+    build(settings, fake_embedder, progress=False)
+    indexed.refresh(wait=True)
+    assert "重庆" not in page.welcome() and not any("重庆" in q for q in page.examples())
+    assert len(page.examples()) == 3
 
 
 # Each answer keeps its own sources.
