@@ -88,7 +88,8 @@ def make_app(settings, embedder=None, engine=None, warm_up: bool = True):
     # One client identity and one allowance for the API and the page (whose Gradio API is callable directly).
     limiter = RateLimiter(settings.api_requests_per_minute)
     identity = ClientIdentity.from_settings(settings)
-    page = Page(assistant, FeedbackStore(engine), settings, reindex=rebuild, limiter=limiter, identity=identity)
+    page = Page(assistant, FeedbackStore(engine), settings, reindex=rebuild, limiter=limiter, identity=identity,
+                conversations=service.conversations)
     if warm_up:
         page.warm_up()
     app = build_api(service, settings, limiter=limiter, identity=identity)
@@ -111,5 +112,5 @@ def make_app(settings, embedder=None, engine=None, warm_up: bool = True):
     options = serve_options(settings)
     return gr.mount_gradio_app(
         app, build_app(page), path="/", server_name=settings.host, server_port=settings.port,
-        theme=options["theme"], css=options["css"], ssr_mode=False, show_error=False, footer_links=[],
+        theme=options["theme"], css=options["css"], js=options["js"], ssr_mode=False, show_error=False, footer_links=[],
     )
