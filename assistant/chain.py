@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from assistant.about_place import about_the_place
 from assistant.checks import check_citations
 from assistant.conversation import Conversation, Turn, resolve
-from assistant.decide import Action, Decision, DecisionModel, decide, features, load_model, off_topic_follow_up
+from assistant.decide import Action, Decision, DecisionModel, decide, features, load_model
 from assistant.figures import unanswered_quantity, with_figures
 from assistant.generators import Generator, generator_factory
 from assistant.guard import screen
@@ -153,16 +153,17 @@ class Assistant:
         values = features(self._measure(text, [e.clause for e in evidence[:3]], skip),
                           self._measure(text, [e.clause for e in evidence[:1]], skip),
                           evidence, len(self._normalised), bool(context), wants, follows)
-        return decide(self.decision_model, values, evidence, self.settings.decision_threshold,
-                      self.thresholds.min_follow_up_context)
+        return decide(self.decision_model, values, evidence, self.settings.decision_threshold)
 
-    def _follow_up_rule(self, decision: Decision, quoted: Clause, query: Query, skip: set[str]) -> Decision:
-        """The decision with its follow-up rule applied to the clause an answer quotes first (the generator may
-        quote another clause than the first-ranked one)."""
+    def _on_the_quoted_clause(self, decision: Decision, quoted: Clause, query: Query, skip: set[str],
+                              evidence: list[Evidence]) -> Decision:
+        """A follow-up's decision taken again on the clause its answer quotes first, when the generator quoted
+        another clause than the first-ranked one: how much of the question followed that clause leaves out."""
         if quoted.clause_id in query.cited:
             return decision
         follows = self._measure(query.context, [quoted], skip, background=False).score
-        return off_topic_follow_up(decision, follows, self.thresholds.min_follow_up_context)
+        values = {**decision.features, "context_missing": round(1.0 - follows, 4)}
+        return decide(self.decision_model, values, evidence, self.settings.decision_threshold)
 
     def ask(self, question: str, conversation: Conversation | None = None, region: str | None = None,
             doc_ids: tuple[str, ...] | None = None, statuses: tuple[str, ...] | None = None,
@@ -315,9 +316,9 @@ class Assistant:
                 draft = generator.answer(replace(query, text=text, whole=whole), continuing)
                 if draft.guard is not None:  # kept for a refusal: the LLM's decision to refuse was checked too
                     guards.append(draft.guard)
-                # The decision's follow-up rule, on the clause quoted (decide() has applied it to the first one).
+                # A follow-up quoting another clause than the first-ranked one: decided again on that clause.
                 if draft.sources and query.context and draft.sources[0].clause_id != evidence[0].clause.clause_id:
-                    decisions[-1] = self._follow_up_rule(decisions[-1], draft.sources[0], query, skip)
+                    decisions[-1] = self._on_the_quoted_clause(decisions[-1], draft.sources[0], query, skip, evidence)
                     draft = draft if decisions[-1].answers else None
             if draft and draft.sources:
                 drafts.append((label, draft))

@@ -145,26 +145,15 @@ def holds_the_question(values: dict[str, float]) -> bool:
             and not values.get("kind_missing", 0.0))
 
 
-def decide(model: DecisionModel, values: dict[str, float], evidence: list[Evidence], threshold: float | None = None,
-           min_follows: float = 0.7) -> Decision:
-    """The model's decision, and two rules: a question the first clause holds whole is answered
-    (``holds_the_question``); and, as the sets cannot teach it (their follow-ups always find the clause just
-    cited first), a follow-up whose first clause was not cited before and speaks to less than ``min_follows`` of
-    the question it follows is not answered from it ("国家级的呢?" after a question on provincial incubators is not
-    answered with a clause on R&D deductions)."""
+def decide(model: DecisionModel, values: dict[str, float], evidence: list[Evidence], threshold: float | None = None
+           ) -> Decision:
+    """The model's decision, and one rule: a question the first clause holds whole is answered
+    (``holds_the_question``). A follow-up answered from a clause that was not cited before is weighed by the model
+    too: ``context_missing`` says how much of the question it follows that clause leaves out ("国家级的呢?" after
+    a question on provincial incubators, answered with a clause on R&D deductions)."""
     decision = model.decide(values, evidence, threshold)
     if not decision.answers and evidence and holds_the_question(values):
         decision = replace(decision, action=Action.ANSWER, rule="first_clause_holds_the_question")
-    if values.get("follow_up"):
-        return off_topic_follow_up(decision, 1.0 - values.get("context_missing", 0.0), min_follows)
-    return decision
-
-
-def off_topic_follow_up(decision: Decision, follows: float, min_follows: float) -> Decision:
-    """A follow-up answered from a clause that speaks to less than ``min_follows`` of the question it follows is
-    "not sure" instead (see ``decide``)."""
-    if decision.answers and follows < min_follows:
-        return replace(decision, action=Action.NOT_SURE, rule="follow_up_off_topic")
     return decision
 
 
@@ -174,5 +163,4 @@ def load_model(path: Path = MODEL_PATH) -> DecisionModel:
     return DecisionModel.from_dict(json.loads(path.read_text(encoding="utf-8")))
 
 
-__all__ = ["MODEL_PATH", "Action", "Decision", "DecisionModel", "decide", "features", "holds_the_question", "load_model",
-           "off_topic_follow_up"]
+__all__ = ["MODEL_PATH", "Action", "Decision", "DecisionModel", "decide", "features", "holds_the_question", "load_model"]

@@ -248,9 +248,6 @@ class Thresholds:
     """The cut-offs of the steps that follow the decision (whether the question is answered at all is the fitted
     model's, ``assistant.decide``): which clause a follow-up is answered from, and which other documents add a part."""
 
-    # A follow-up is not answered from a clause not cited before that speaks to less than this share of the
-    # question it follows (a rule of the decision: the sets' follow-ups never show it).
-    min_follow_up_context: float = 0.7
     # A follow-up is answered from the clause just cited when this share of its own words is found there.
     min_follow_up_words: float = 0.45
     # A question naming no place is also answered from other documents among the best-ranked this deep whose

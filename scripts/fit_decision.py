@@ -31,13 +31,14 @@ sys.path.insert(0, str(ROOT))
 # The features the committed model uses: none on a retriever's own scale (another embedder keeps its meaning).
 FEATURES = ("support", "support_first", "unseen", "missing_first", "bm25_first", "dense_first", "agreed",
             "bm25_standing", "dense_standing", "cover_top", "cover_best", "fused_margin", "log_terms", "log_clauses",
-            "log_clause_chars", "follow_up", "wants_kind", "kind_missing", "support_agreed")
+            "log_clause_chars", "follow_up", "context_missing", "wants_kind", "kind_missing", "support_agreed")
 # Feature sets compared by `--compare` (cross-validated, each at its own threshold).
 CANDIDATES = {
     "support only": ("support",),
     "first fit (12)": ("support", "support_first", "unseen", "missing_first", "bm25_first", "dense_first", "agreed",
                        "cover_top", "cover_best", "fused_margin", "log_terms", "log_clauses", "follow_up"),
     "committed": FEATURES,
+    "committed - context_missing": tuple(f for f in FEATURES if f != "context_missing"),
     "committed + dense_top": (*FEATURES, "dense_top"),
 }
 SEED_SETS = ("dev", "extended", "probe", "natural-dev", "colloquial", "situations")

@@ -13,6 +13,7 @@ from core.textnorm import to_simplified
     [
         ("专利保险费最多补多少钱?", {"amount"}),
         ("担保费率是多少?", {"rate"}),
+        ("给小微企业的又占多少?", {"rate"}),
         ("最多补几年?", {"duration"}),
         ("咨询电话是多少?", {"contact"}),
         ("什么时候开始申报?", {"date"}),
@@ -32,6 +33,9 @@ def test_the_kind_of_answer_a_question_wants(question, kinds):
         ("最多补多少钱?", "财政给予一定比例的扶持。", False),
         ("什么时候截止?", "申报截止时间为2020年3月31日。", True),
         ("咨询电话是多少?", "联系电话：0633-8781234。", True),
+        ("小微企业占多少?", "预留给小型微型企业的比例不低于百分之六十。", True),
+        ("贴息能补几成?", "按贷款利息的五成给予贴息。", True),
+        ("小微企业占多少?", "提高中小企业在政府采购中的份额。", False),
         ("需要满足什么条件?", "任何条款", True),  # nothing particular wanted: nothing missing
     ],
 )
