@@ -70,8 +70,10 @@ class AskRequest(BaseModel):
     )
     region: str | None = Field(None, max_length=50, description="Answer only from this region's documents.")
     generator: str | None = Field(None, max_length=50, description="A generator clients may choose (default: settings).")
+    contact: str = Field("", max_length=200, description="How staff may reach the asker (phone, mail), kept on the "
+                         "ticket when this message is handed to a person (a refusal, \"转人工\"). Optional.")
 
-    _clean = field_validator("question", "region", "generator")(lambda value: value and clean_input(value))
+    _clean = field_validator("question", "region", "generator", "contact")(lambda value: value and clean_input(value))
 
 
 class Problem(BaseModel):
@@ -192,7 +194,7 @@ def build_api(service: Service, settings, limiter: RateLimiter | None = None,
             started = {"conversation_secret": secret}
         history = [m.content for m in body.history or [] if m.role == "user"]
         asked = ask(body.question, conversation_id=conversation_id, conversation_secret=secret, history=history,
-                    region=body.region, generator=body.generator)
+                    region=body.region, generator=body.generator, contact=body.contact)
         answer = asked.answer
         return {"conversation_id": asked.conversation_id, **started, "turn": asked.turn, "generator": asked.generator,
                 "history_left_out": asked.history_left_out, "resolved_question": answer.resolved_question,
@@ -321,6 +323,11 @@ def build_api(service: Service, settings, limiter: RateLimiter | None = None,
               status_code=202, responses=ADMIN_ERRORS, dependencies=[Depends(admin)])
     def reindex() -> dict:
         return {"indexing": _reindex()}
+
+    if service.desk is not None:
+        from serve import desk_api
+
+        desk_api.register(app, service.desk, settings, ApiError, rate_limited, identity, logins)
 
     @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
     @app.api_route("/v1/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)

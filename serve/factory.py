@@ -16,6 +16,16 @@ def make_assistant(settings, embedder=None) -> Assistant:
     return Assistant(KnowledgeBase.open(settings, embedder or make_embedder(settings)), settings)
 
 
+def make_drafter(assistant: Assistant, settings):
+    """The staff desk's drafter: a citizen's message → a reply staff can send as it is (``serve.drafts``)."""
+    from serve.drafts import reply_draft
+
+    def drafter(message: str) -> str:
+        return reply_draft(message, assistant, settings)
+
+    return drafter
+
+
 def reindex_summary(result) -> str:
     """One line about a finished build, for the admin view and the API."""
     skipped = "".join(f"；跳过 {e.source}（{e.reason}）" for e in result.skipped)
@@ -67,10 +77,12 @@ def make_app(settings, embedder=None, engine=None, warm_up: bool = True):
     from index.build import build, needs_build
     from serve.api import BodyLimit, build_api
     from serve.clients import ClientIdentity
+    from serve.desk import Desk
     from serve.feedback import FeedbackStore
     from serve.ratelimit import RateLimiter
     from serve.service import Reindexer, Service
     from serve.store import ConversationStore, database_url, open_database
+    from serve.tickets import TicketStore
     from serve.web import Page, build_app, serve_options
 
     engine = engine or open_database(database_url(settings))
@@ -84,11 +96,13 @@ def make_app(settings, embedder=None, engine=None, warm_up: bool = True):
         rebuild()
     assistant = make_assistant(settings, embedder)
     reindexer = Reindexer(rebuild, lambda: assistant.refresh(wait=True))
-    service = Service(assistant, ConversationStore(engine), settings, reindexer)
+    conversations, feedback = ConversationStore(engine), FeedbackStore(engine)
+    desk = Desk(conversations, TicketStore(engine), feedback, settings, drafter=make_drafter(assistant, settings))
+    service = Service(assistant, conversations, settings, reindexer, desk=desk)
     # One client identity and one allowance for the API and the page (whose Gradio API is callable directly).
     limiter = RateLimiter(settings.api_requests_per_minute)
     identity = ClientIdentity.from_settings(settings)
-    page = Page(assistant, FeedbackStore(engine), settings, reindex=rebuild, limiter=limiter, identity=identity)
+    page = Page(assistant, feedback, settings, reindex=rebuild, limiter=limiter, identity=identity)
     if warm_up:
         page.warm_up()
     app = build_api(service, settings, limiter=limiter, identity=identity)

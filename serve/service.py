@@ -14,6 +14,7 @@ from assistant.conversation import Conversation
 from assistant.generators import GENERATORS
 from assistant.types import Answer
 from core.errors import ConfigError, PolicyQAError, ServiceUnavailableError
+from serve.desk import Desk
 from serve.store import ConversationStore
 
 log = logging.getLogger(__name__)
@@ -59,9 +60,10 @@ class Service:
     """Answers API questions from one knowledge base, with the settings' generator or another registered one."""
 
     def __init__(self, assistant: Assistant, conversations: ConversationStore, settings,
-                 reindexer: Reindexer | None = None):
+                 reindexer: Reindexer | None = None, desk: Desk | None = None):
         self.assistant = assistant
         self.conversations = conversations
+        self.desk = desk  # tickets: a stored conversation's refusals and "转人工" are handed to staff
         self.settings = settings
         self.reindexer = reindexer
         self._by_generator: dict[str, Assistant] = {settings.generator: assistant}
@@ -90,10 +92,13 @@ class Service:
             return self._by_generator[name]
 
     def ask(self, question: str, conversation_id: str | None = None, history: list[str] | None = None,
-            region: str | None = None, generator: str | None = None, conversation_secret: str | None = None) -> Asked:
+            region: str | None = None, generator: str | None = None, conversation_secret: str | None = None,
+            contact: str = "") -> Asked:
         """Answer a message: in a stored conversation (``conversation_id`` with the secret it was started with:
         loaded, then the turn appended), or after a history of earlier user messages the client keeps (its latest
-        ones within the settings' limits asked again, in order, in a fresh conversation)."""
+        ones within the settings' limits asked again, in order, in a fresh conversation). In a stored conversation
+        the answer's text is kept, and a refusal, a "not sure" or the asker's "转人工" (``contact``: how to reach
+        them, optional) opens a ticket for staff."""
         assistant = self.answerer(generator)
         name = generator or self.settings.generator
         if conversation_id is not None:
@@ -102,8 +107,14 @@ class Service:
                                            "conversation_secret it was started with)")
             conversation = self.conversations.load(conversation_id, assistant.kb.by_id)
             position = len(conversation.turns)
+            if self.desk is not None and self.desk.wants_person(question):  # "转人工": no policy answer, a ticket
+                answer, _ = self.desk.person_asked(conversation, question, contact)
+                if self.conversations.append(conversation, position):
+                    self.desk.after_answer(conversation_id, position, answer)
+                return Asked(answer, conversation_id, position, name)
             answer = self._one(assistant, question, conversation, region, heavy=self._long(question))
-            self.conversations.append(conversation, position)
+            if self.conversations.append(conversation, position) and self.desk is not None:
+                self.desk.after_answer(conversation_id, position, answer, contact)
             return Asked(answer, conversation_id, position, name)
         history = history or []
         replayed = bounded_history(history, self.settings.max_history_turns, self.settings.max_history_chars)
