@@ -31,6 +31,7 @@ from serve.throttle import LoginThrottle
 log = logging.getLogger(__name__)
 API_PREFIXES = ("/api/", "/v1/")
 PAGE_API_PREFIX = "/gradio_api/"  # the chat page's own API: what the page sends, and callable directly
+PAGE_API_PREFIXES = (PAGE_API_PREFIX, "/staff" + PAGE_API_PREFIX)  # and the staff desk's
 ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 
 
@@ -361,10 +362,10 @@ class BodyLimit:
         self.max_page_bytes = max_page_bytes or max_bytes
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or not scope["path"].startswith((*API_PREFIXES, PAGE_API_PREFIX)):
+        if scope["type"] != "http" or not scope["path"].startswith((*API_PREFIXES, *PAGE_API_PREFIXES)):
             return await self.app(scope, receive, send)
         upload = scope["path"].rstrip("/") == "/api/documents" and scope["method"] == "POST"
-        page = scope["path"].startswith(PAGE_API_PREFIX)
+        page = scope["path"].startswith(PAGE_API_PREFIXES)
         limit = self.max_upload_bytes if upload else self.max_page_bytes if page else self.max_bytes
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length", b"")

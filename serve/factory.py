@@ -9,6 +9,7 @@ from assistant.retrieval.knowledge import KnowledgeBase
 from index.embeddings import make_embedder
 
 log = logging.getLogger(__name__)
+STAFF_PATH = "/staff"  # the staff desk; the public page is at "/"
 
 
 def make_assistant(settings, embedder=None) -> Assistant:
@@ -69,7 +70,8 @@ def _remove_copies_on_shutdown(app) -> None:
 
 
 def make_app(settings, embedder=None, engine=None, warm_up: bool = True):
-    """The one FastAPI app a copy of the service runs: the API, and the chat page mounted at ``/``.
+    """The one FastAPI app a copy of the service runs: the API, the chat page mounted at ``/`` and, when a staff or
+    admin token is set, the staff desk at ``/staff``.
     Opens the database (DatabaseUnavailableError when it cannot) and the index (built first if there is none)."""
     import gradio as gr
     from fastapi.middleware.cors import CORSMiddleware
@@ -123,6 +125,14 @@ def make_app(settings, embedder=None, engine=None, warm_up: bool = True):
 
     _remove_copies_on_shutdown(app)
     options = serve_options(settings)
+    if settings.staff_token or settings.admin_token:  # the staff desk, at its own path (before the page's "/")
+        from serve.staff import StaffPage, build_staff_app
+
+        staff = StaffPage(desk, page, settings)
+        app = gr.mount_gradio_app(
+            app, build_staff_app(staff), path=STAFF_PATH, server_name=settings.host, server_port=settings.port,
+            theme=options["theme"], css=options["css"], ssr_mode=False, show_error=False, footer_links=[],
+        )
     return gr.mount_gradio_app(
         app, build_app(page), path="/", server_name=settings.host, server_port=settings.port,
         theme=options["theme"], css=options["css"], ssr_mode=False, show_error=False, footer_links=[],
