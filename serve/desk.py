@@ -14,6 +14,7 @@ from assistant.conversation import Conversation, Turn
 from assistant.types import Answer, Part
 from core.errors import PolicyQAError
 from core.prompts import render
+from serve.answer_book import Entry, EntryStore, InvalidEntry
 from serve.feedback import FeedbackStore
 from serve.handoff import asks_for_person, closest_clause_ids, handoff_reason
 from serve.store import ConversationStore, Message
@@ -83,13 +84,16 @@ class Desk:
 
     def __init__(self, conversations: ConversationStore, tickets: TicketStore, feedback: FeedbackStore, settings,
                  drafter: Callable[[str], str] | None = None,
-                 notify: Callable[[str, dict, float], bool] = post_json):
+                 notify: Callable[[str, dict, float], bool] = post_json,
+                 entries: EntryStore | None = None, clauses: Callable[[], dict] | None = None):
         self.conversations = conversations
         self.tickets = tickets
         self.feedback = feedback
         self.settings = settings
         self.drafter = drafter
         self.notify = notify
+        self.entries = entries  # the 答疑库
+        self.clauses = clauses or dict  # clause id → clause, of the current index generation
 
     # The asker's side ---------------------------------------------------------------------------------------
 
@@ -189,6 +193,43 @@ class Desk:
             if not self.notify(self.settings.reply_webhook, payload, self.settings.reply_webhook_timeout_seconds):
                 log.warning("ticket %d: the reply is sent, the webhook was not told", ticket.ticket_id)
         return sent
+
+    # The 答疑库 ---------------------------------------------------------------------------------------------------
+
+    def publish(self, ticket_id: int, question: str | None = None, answer: str | None = None,
+                clause_ids: list[str] | None = None) -> tuple[Entry, bool]:
+        """Publish an answered ticket's reply as a 答疑库 entry (its question, reply and closest clauses unless given
+        otherwise); a ticket published before gives its entry back. Returns the entry and whether it is new."""
+        ticket = self.tickets.get(ticket_id)
+        if ticket.status != "answered":
+            raise InvalidEntry(f"ticket {ticket_id} has no reply sent yet: send it before publishing it")
+        clause_ids = self._known(ticket.clause_ids if clause_ids is None else clause_ids)
+        return self._entries().add(question or ticket.question, answer or ticket.reply, clause_ids,
+                                   ticket.unit or self.settings.reply_unit, self.settings.current_date(), ticket_id)
+
+    def edit_entry(self, entry_id: int, question: str, answer: str, clause_ids: list[str] | None = None) -> Entry:
+        """Change a 答疑库 entry."""
+        return self._entries().edit(entry_id, question, answer, None if clause_ids is None else self._known(clause_ids))
+
+    def all_entries(self) -> list[Entry]:
+        """Every 答疑库 entry, retired ones too, oldest first."""
+        return self._entries().all()
+
+    def retire_entry(self, entry_id: int, retired: bool = True) -> Entry:
+        """Retire a 答疑库 entry (never answered from again), or bring it back."""
+        return self._entries().retire(entry_id, retired)
+
+    def _entries(self) -> EntryStore:
+        if self.entries is None:
+            raise InvalidEntry("the 答疑库 is not set up in this app")
+        return self.entries
+
+    def _known(self, clause_ids) -> list[str]:
+        known = self.clauses()
+        unknown = [c for c in clause_ids if c not in known]
+        if unknown:
+            raise InvalidEntry(f"no such clause in the knowledge base: {', '.join(unknown[:5])}")
+        return list(clause_ids)
 
     # ----------------------------------------------------------------------------------------------------------
 

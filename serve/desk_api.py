@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from core.prompts import render
 from core.textnorm import clean_input
+from serve.answer_book import EntryNotFound, InvalidEntry
 from serve.clients import ClientIdentity, bearer
 from serve.desk import Desk, NoSuchConversation, NoSuchTurn
 from serve.throttle import LoginThrottle
@@ -71,6 +72,33 @@ class ReplyRequest(BaseModel):
     _clean = field_validator("reply")(lambda value: clean_input(value))
 
 
+class PublishRequest(BaseModel):
+    """Publish an answered ticket as a 答疑库 entry; what is not given comes from the ticket."""
+
+    model_config = ConfigDict(extra="forbid")
+    question: str | None = Field(None, max_length=10_000)
+    answer: str | None = Field(None, max_length=10_000)
+    clause_ids: list[str] | None = Field(None, max_length=20, description="The clauses the answer rests on.")
+
+    _clean = field_validator("question", "answer")(lambda value: value and clean_input(value))
+
+
+class EntryRequest(BaseModel):
+    """An edited 答疑库 entry."""
+
+    model_config = ConfigDict(extra="forbid")
+    question: str = Field(..., min_length=1, max_length=10_000)
+    answer: str = Field(..., min_length=1, max_length=10_000)
+    clause_ids: list[str] | None = Field(None, max_length=20)
+
+    _clean = field_validator("question", "answer")(lambda value: clean_input(value))
+
+
+class RetireRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    retired: bool = Field(True, description="true: never answered from again; false: published again.")
+
+
 def register(app: FastAPI, desk: Desk, settings, api_error, rate_limited, identity: ClientIdentity,
              logins: LoginThrottle) -> None:
     """Add the desk's routes to ``app`` (before its catch-all for unknown API paths). ``api_error`` makes the API's
@@ -96,9 +124,9 @@ def register(app: FastAPI, desk: Desk, settings, api_error, rate_limited, identi
     def asker(call):
         try:
             return call()
-        except (NoSuchConversation, NoSuchTurn, TicketNotFound) as exc:
+        except (NoSuchConversation, NoSuchTurn, TicketNotFound, EntryNotFound) as exc:
             raise api_error(404, "not_found", str(exc)) from None
-        except InvalidTicketChange as exc:
+        except (InvalidTicketChange, InvalidEntry) as exc:
             raise api_error(400, "bad_request", str(exc)) from None
         except ConversationGone as exc:
             raise api_error(409, "conversation_gone", str(exc)) from None
@@ -159,3 +187,22 @@ def register(app: FastAPI, desk: Desk, settings, api_error, rate_limited, identi
     def reply(ticket_id: int, body: ReplyRequest) -> dict:
         sent = asker(lambda: desk.reply(ticket_id, body.reply))
         return {"ticket": sent.ticket.fields(), "delivered": sent.delivered}
+
+    @app.post("/api/tickets/{ticket_id}/publish", tags=["staff"], dependencies=[Depends(staff)],
+              summary="Publish an answered ticket's reply as a 答疑库 entry (once a ticket)")
+    def publish(ticket_id: int, body: PublishRequest) -> dict:
+        entry, created = asker(lambda: desk.publish(ticket_id, body.question, body.answer, body.clause_ids))
+        return {"entry": entry.fields(), "created": created}
+
+    @app.get("/api/entries", tags=["staff"], dependencies=[Depends(staff)], summary="The 答疑库 entries")
+    def entries() -> dict:
+        return {"entries": [e.fields() for e in asker(desk.all_entries)]}
+
+    @app.put("/api/entries/{entry_id}", tags=["staff"], dependencies=[Depends(staff)], summary="Edit a 答疑库 entry")
+    def edit_entry(entry_id: int, body: EntryRequest) -> dict:
+        return asker(lambda: desk.edit_entry(entry_id, body.question, body.answer, body.clause_ids)).fields()
+
+    @app.post("/api/entries/{entry_id}/retire", tags=["staff"], dependencies=[Depends(staff)],
+              summary="Retire a 答疑库 entry (never cited again), or publish it again")
+    def retire_entry(entry_id: int, body: RetireRequest) -> dict:
+        return asker(lambda: desk.retire_entry(entry_id, body.retired)).fields()

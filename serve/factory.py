@@ -77,6 +77,7 @@ def make_app(settings, embedder=None, engine=None, warm_up: bool = True):
     from fastapi.middleware.cors import CORSMiddleware
 
     from index.build import build, needs_build
+    from serve.answer_book import AnswerBook, EntryStore
     from serve.api import BodyLimit, build_api
     from serve.clients import ClientIdentity
     from serve.desk import Desk
@@ -99,8 +100,11 @@ def make_app(settings, embedder=None, engine=None, warm_up: bool = True):
     assistant = make_assistant(settings, embedder)
     reindexer = Reindexer(rebuild, lambda: assistant.refresh(wait=True))
     conversations, feedback = ConversationStore(engine), FeedbackStore(engine)
-    desk = Desk(conversations, TicketStore(engine), feedback, settings, drafter=make_drafter(assistant, settings))
-    service = Service(assistant, conversations, settings, reindexer, desk=desk)
+    entries = EntryStore(engine)
+    desk = Desk(conversations, TicketStore(engine), feedback, settings, drafter=make_drafter(assistant, settings),
+                entries=entries, clauses=lambda: assistant.kb.by_id)
+    book = AnswerBook(entries, embedder, settings.answer_book_min_similarity)
+    service = Service(assistant, conversations, settings, reindexer, desk=desk, book=book)
     # One client identity and one allowance for the API and the page (whose Gradio API is callable directly).
     limiter = RateLimiter(settings.api_requests_per_minute)
     identity = ClientIdentity.from_settings(settings)

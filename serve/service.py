@@ -10,10 +10,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from assistant.chain import Assistant
-from assistant.conversation import Conversation
+from assistant.conversation import Conversation, Turn, is_follow_up
 from assistant.generators import GENERATORS
 from assistant.types import Answer
 from core.errors import ConfigError, PolicyQAError, ServiceUnavailableError
+from serve.answer_book import AnswerBook, Entry, entry_answer
 from serve.desk import Desk
 from serve.store import ConversationStore
 
@@ -29,6 +30,7 @@ class Asked:
     turn: int
     generator: str
     history_left_out: int = 0  # earlier messages of a client's history not replayed (over the limits)
+    entry: Entry | None = None  # the 答疑库 entry it was answered from
 
 
 class UnknownGenerator(ConfigError):
@@ -60,10 +62,11 @@ class Service:
     """Answers API questions from one knowledge base, with the settings' generator or another registered one."""
 
     def __init__(self, assistant: Assistant, conversations: ConversationStore, settings,
-                 reindexer: Reindexer | None = None, desk: Desk | None = None):
+                 reindexer: Reindexer | None = None, desk: Desk | None = None, book: AnswerBook | None = None):
         self.assistant = assistant
         self.conversations = conversations
         self.desk = desk  # tickets: a stored conversation's refusals and "转人工" are handed to staff
+        self.book = book  # the 答疑库: a question asked the same as a published entry is answered from it
         self.settings = settings
         self.reindexer = reindexer
         self._by_generator: dict[str, Assistant] = {settings.generator: assistant}
@@ -112,10 +115,12 @@ class Service:
                 if self.conversations.append(conversation, position):
                     self.desk.after_answer(conversation_id, position, answer)
                 return Asked(answer, conversation_id, position, name)
-            answer = self._one(assistant, question, conversation, region, heavy=self._long(question))
+            answer, entry = self._from_book(question, conversation)
+            if answer is None:
+                answer = self._one(assistant, question, conversation, region, heavy=self._long(question))
             if self.conversations.append(conversation, position) and self.desk is not None:
                 self.desk.after_answer(conversation_id, position, answer, contact)
-            return Asked(answer, conversation_id, position, name)
+            return Asked(answer, conversation_id, position, name, entry=entry)
         history = history or []
         replayed = bounded_history(history, self.settings.max_history_turns, self.settings.max_history_chars)
         deadline = time.monotonic() + self.settings.max_answer_seconds
@@ -128,8 +133,24 @@ class Service:
                 break
             self._one(assistant, earlier, conversation, region, heavy=True)
             asked += 1
-        answer = self._one(assistant, question, conversation, region, heavy=self._long(question))
-        return Asked(answer, None, len(conversation.turns) - 1, name, history_left_out=len(history) - asked)
+        answer, entry = self._from_book(question, conversation)
+        if answer is None:
+            answer = self._one(assistant, question, conversation, region, heavy=self._long(question))
+        return Asked(answer, None, len(conversation.turns) - 1, name, history_left_out=len(history) - asked,
+                     entry=entry)
+
+    def _from_book(self, question: str, conversation: Conversation) -> tuple[Answer | None, Entry | None]:
+        """The answer from the 答疑库 entry that asks the same (appended to the conversation), or (None, None).
+        A follow-up is not matched: it asks something only with what it follows."""
+        if self.book is None or (conversation.turns and is_follow_up(question)):
+            return None, None
+        match = self.book.match(question[: self.settings.max_question_chars])
+        if match is None:
+            return None, None
+        answer = entry_answer(question, match, self.assistant.kb.by_id, self.settings.current_date())
+        conversation.turns.append(Turn(question, question, answer))
+        log.info("answered from 答疑库 entry %d (similarity %.3f)", match.entry.entry_id, match.similarity)
+        return answer, match.entry
 
     def _long(self, question: str) -> bool:
         return len(question) > self.settings.api_long_question_chars

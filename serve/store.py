@@ -114,6 +114,23 @@ tickets_table = Table(
 )
 
 
+# The 答疑库: staff answers published as curated Q&A entries, answered from when a later question asks the same.
+entries_table = Table(
+    "qa_entries", metadata,
+    Column("entry_id", Integer, primary_key=True, autoincrement=True),
+    Column("ticket_id", Integer, nullable=True, unique=True),  # the ticket it was published from (one entry a ticket)
+    Column("question", Text, nullable=False),
+    Column("answer", Text, nullable=False),
+    Column("clause_ids", Text, nullable=False),  # JSON list: the clauses the answer rests on
+    Column("unit", Text, nullable=False),
+    Column("published_on", String(10), nullable=False),  # the date it states, local (YYYY-MM-DD)
+    Column("retired", Boolean, nullable=False, server_default=text("false")),
+    Column("revision", Integer, nullable=False, server_default=text("1")),  # +1 a change: how copies notice it
+    Column("created_at", String(32), nullable=False),
+    Column("updated_at", String(32), nullable=False),
+)
+
+
 def database_url(settings) -> str:
     """The settings' database: ``database_url``, or SQLite in the data directory."""
     if settings.database_url:
