@@ -211,6 +211,10 @@ class Desk:
         """Change a 答疑库 entry."""
         return self._entries().edit(entry_id, question, answer, None if clause_ids is None else self._known(clause_ids))
 
+    def entry(self, entry_id: int) -> Entry:
+        """A 答疑库 entry by id."""
+        return self._entries().get(entry_id)
+
     def all_entries(self) -> list[Entry]:
         """Every 答疑库 entry, retired ones too, oldest first."""
         return self._entries().all()

@@ -13,7 +13,7 @@ from assistant.chain import Assistant
 from assistant.conversation import Conversation, Turn, is_follow_up
 from assistant.generators import GENERATORS
 from assistant.types import Answer
-from core.errors import ConfigError, PolicyQAError, ServiceUnavailableError
+from core.errors import ConfigError, DatabaseUnavailableError, PolicyQAError, ServiceUnavailableError
 from serve.answer_book import AnswerBook, Entry, entry_answer
 from serve.desk import Desk
 from serve.store import ConversationStore
@@ -144,7 +144,11 @@ class Service:
         A follow-up is not matched: it asks something only with what it follows."""
         if self.book is None or (conversation.turns and is_follow_up(question)):
             return None, None
-        match = self.book.match(question[: self.settings.max_question_chars])
+        try:
+            match = self.book.match(question[: self.settings.max_question_chars])
+        except DatabaseUnavailableError as exc:  # the documents can still answer
+            log.warning("答疑库 not searched: %s", exc)
+            return None, None
         if match is None:
             return None, None
         answer = entry_answer(question, match, self.assistant.kb.by_id, self.settings.current_date())

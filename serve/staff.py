@@ -1,6 +1,6 @@
 """The staff desk (Gradio, mounted at ``/staff``, never inside the public page): login, the ticket queue, one ticket's
-conversation with an editable draft and "send", ticket counts, feedback with the answer rated, and the document
-admin (the chat page's ``Page`` methods: documents, re-index). Every handler refuses a session that has not logged
+conversation with an editable draft, "send" and "publish to the 答疑库", ticket counts, the 答疑库 entries (edit,
+retire), feedback with the answer rated, and the document admin (the chat page's ``Page`` methods: documents, re-index). Every handler refuses a session that has not logged
 in, so calling the desk's Gradio API directly without the token does nothing."""
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ NOT_LOGGED_IN = "请先登录工作人员答疑台。"
 QUEUE_HEADERS = ["编号", "状态", "提交时间", "原因", "问题", "联系方式"]
 FEEDBACK_HEADERS = ["时间", "评价", "问题", "被评价的回答", "意见"]
 DOCUMENT_HEADERS = ["标题", "文号", "地区", "状态", "条款数", "文件"]
+ENTRY_HEADERS = ["编号", "状态", "问题", "答复", "依据条款", "答复单位", "日期"]
 
 
 @dataclass
@@ -45,20 +46,20 @@ class StaffPage:
 
     def login(self, token: str, session: StaffSession | None, client: str = "unknown"):
         """Open the desk when the token is the staff (or admin) token; guesses are slowed down per client.
-        Returns (session, message, counts, queue, feedback, documents)."""
+        Returns (session, message, counts, queue, feedback, documents, 答疑库 entries)."""
         session = session or StaffSession()
         wait = self.throttle.wait(client)
         if wait > 0:
             session.staff = False
-            return session, f"尝试次数过多，请 {math.ceil(wait)} 秒后再试。", "", [], [], []
+            return session, f"尝试次数过多，请 {math.ceil(wait)} 秒后再试。", "", [], [], [], []
         tokens = [t for t in (self.settings.staff_token, self.settings.admin_token) if t]
         session.staff = any(hmac.compare_digest((token or "").encode(), t.encode()) for t in tokens)
         if not session.staff:
             self.throttle.failed(client)
-            return session, "口令不正确。", "", [], [], []
+            return session, "口令不正确。", "", [], [], [], []
         self.throttle.succeeded(client)
         return session, "已登录。", self.counts(session), self.queue(ALL, "", session), self.feedback_rows(session), \
-            self.document_rows(session)
+            self.document_rows(session), self.entry_rows(session)
 
     def counts(self, session: StaffSession | None) -> str:
         """Ticket counts per status, one line."""
@@ -130,6 +131,62 @@ class StaffPage:
         message = "已发送给提问人。" if sent.delivered else "这张工单已答复过，本次没有重复发送。"
         return message, self.counts(session), self.queue(ALL, "", session)
 
+    def publish(self, ticket_id, session: StaffSession | None) -> tuple[str, list[list]]:
+        """Publish an answered ticket's reply into the 答疑库; returns (status line, entries)."""
+        if not _in(session):
+            return NOT_LOGGED_IN, []
+        try:
+            entry, created = self.desk.publish(int(ticket_id))
+        except (TypeError, ValueError):
+            return "请输入或点选工单编号。", self.entry_rows(session)
+        except PolicyQAError as exc:
+            return f"未发布：{exc}", self.entry_rows(session)
+        said = "已发布到答疑库" if created else "这张工单已发布过"
+        return f"{said}（条目 {entry.entry_id}）。", self.entry_rows(session)
+
+    def entry_rows(self, session: StaffSession | None) -> list[list]:
+        """The 答疑库 entries, retired ones too, with their clauses by name."""
+        if not _in(session):
+            return []
+        return [[e.entry_id, "已停用" if e.retired else "使用中", e.question, e.answer,
+                 "；".join(self._clause_names(e.clause_ids)), e.unit, e.published_on] for e in self.desk.all_entries()]
+
+    def open_entry(self, entry_id, session: StaffSession | None) -> tuple[str, str, str]:
+        """An entry's question and answer, to edit; and a status line."""
+        if not _in(session):
+            return "", "", NOT_LOGGED_IN
+        try:
+            entry = self.desk.entry(int(entry_id))
+        except (TypeError, ValueError):
+            return "", "", "请输入或点选条目编号。"
+        except PolicyQAError as exc:
+            return "", "", f"无法打开：{exc}"
+        return entry.question, entry.answer, ""
+
+    def save_entry(self, entry_id, question: str, answer: str, session: StaffSession | None) -> tuple[str, list[list]]:
+        """Keep an edited entry (its clauses stay)."""
+        if not _in(session):
+            return NOT_LOGGED_IN, []
+        try:
+            self.desk.edit_entry(int(entry_id), printable(question or ""), printable(answer or ""))
+        except (TypeError, ValueError):
+            return "请输入或点选条目编号。", self.entry_rows(session)
+        except PolicyQAError as exc:
+            return f"未保存：{exc}", self.entry_rows(session)
+        return "条目已更新。", self.entry_rows(session)
+
+    def retire_entry(self, entry_id, retired: bool, session: StaffSession | None) -> tuple[str, list[list]]:
+        """Retire an entry (never cited again) or use it again."""
+        if not _in(session):
+            return NOT_LOGGED_IN, []
+        try:
+            self.desk.retire_entry(int(entry_id), retired)
+        except (TypeError, ValueError):
+            return "请输入或点选条目编号。", self.entry_rows(session)
+        except PolicyQAError as exc:
+            return f"未更改：{exc}", self.entry_rows(session)
+        return ("条目已停用，不再被引用。" if retired else "条目已恢复使用。"), self.entry_rows(session)
+
     def feedback_rows(self, session: StaffSession | None) -> list[list]:
         """Feedback with the question and the answer rated, in local time, newest first."""
         if not _in(session):
@@ -186,7 +243,18 @@ def build_staff_app(staff: StaffPage):
                     with gr.Row():
                         save = gr.Button("保存草稿", elem_id="staff-save")
                         send = gr.Button("发送给提问人", variant="primary", elem_id="staff-send")
+                        publish = gr.Button("发布到答疑库", elem_id="staff-publish")
                     ticket_status = gr.Markdown(elem_id="staff-ticket-status")
+        with gr.Tab("答疑库", elem_id="staff-tab-entries"):
+            entries = gr.Dataframe(headers=ENTRY_HEADERS, interactive=False, elem_id="staff-entries", wrap=True)
+            entry_id = gr.Number(label="条目编号", precision=0, elem_id="staff-entry-id")
+            entry_question = gr.Textbox(label="问题", lines=2, elem_id="staff-entry-question")
+            entry_answer = gr.Textbox(label="答复", lines=6, elem_id="staff-entry-answer")
+            with gr.Row():
+                entry_save = gr.Button("保存修改", elem_id="staff-entry-save")
+                entry_retire = gr.Button("停用", elem_id="staff-entry-retire")
+                entry_restore = gr.Button("恢复使用", elem_id="staff-entry-restore")
+            entry_status = gr.Markdown(elem_id="staff-entry-status")
         with gr.Tab("用户反馈", elem_id="staff-tab-feedback"):
             feedback = gr.Dataframe(headers=FEEDBACK_HEADERS, interactive=False, elem_id="staff-feedback", wrap=True)
         with gr.Tab("政策文件", elem_id="staff-tab-documents"):
@@ -199,7 +267,7 @@ def build_staff_app(staff: StaffPage):
                 getattr(request.client, "host", None), request.headers or {}))
 
         on_login.__annotations__ = {"request": gr.Request}  # gradio passes the request by this annotation
-        enter.click(on_login, [token, session], [session, status, counts, queue, feedback, documents])
+        enter.click(on_login, [token, session], [session, status, counts, queue, feedback, documents, entries])
 
         def on_refresh(state, wanted, text):
             return staff.counts(state), staff.queue(wanted, text, state), staff.feedback_rows(state)
@@ -225,4 +293,18 @@ def build_staff_app(staff: StaffPage):
 
         send.click(on_send, [ticket_id, draft, session], [ticket_status, counts, queue, conversation])
         rebuild.click(staff.reindex, [session], [rebuild_status, documents])
+        publish.click(staff.publish, [ticket_id, session], [ticket_status, entries])
+
+        def on_entry(state, event):
+            row = event.row_value if event is not None else None
+            number = row[0] if row else None
+            return (number, *staff.open_entry(number, state))
+
+        on_entry.__annotations__ = {"event": gr.SelectData}
+        entries.select(on_entry, [session], [entry_id, entry_question, entry_answer, entry_status])
+        entry_save.click(staff.save_entry, [entry_id, entry_question, entry_answer, session], [entry_status, entries])
+        entry_retire.click(lambda number, state: staff.retire_entry(number, True, state), [entry_id, session],
+                           [entry_status, entries])
+        entry_restore.click(lambda number, state: staff.retire_entry(number, False, state), [entry_id, session],
+                            [entry_status, entries])
     return app

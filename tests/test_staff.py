@@ -7,6 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from index.build import build
+from serve.answer_book import EntryStore
 from serve.desk import Desk, local_time
 from serve.factory import make_app, make_assistant
 from serve.feedback import FeedbackStore
@@ -27,7 +28,8 @@ def desk_parts(settings, fake_embedder):
     engine = open_database(f"sqlite:///{settings.data_dir / 'db.sqlite'}")
     assistant = make_assistant(settings, fake_embedder)
     conversations, feedback = ConversationStore(engine), FeedbackStore(engine)
-    desk = Desk(conversations, TicketStore(engine), feedback, settings, drafter=lambda message: f"草稿：{message}")
+    desk = Desk(conversations, TicketStore(engine), feedback, settings, drafter=lambda message: f"草稿：{message}",
+                entries=EntryStore(engine), clauses=lambda: assistant.kb.by_id)
     service = Service(assistant, conversations, settings, desk=desk)
     page = Page(assistant, feedback, settings, reindex=lambda: "索引已更新（测试）")
     return service, desk, StaffPage(desk, page, settings)
@@ -55,6 +57,10 @@ def test_every_handler_refuses_a_session_that_has_not_logged_in(desk_parts):
         assert staff.send(1, "答复", session)[0] == NOT_LOGGED_IN
         assert staff.save_draft(1, "答复", session) == NOT_LOGGED_IN
         assert staff.reindex(session)[0] == NOT_LOGGED_IN
+        assert staff.publish(1, session)[0] == NOT_LOGGED_IN and staff.entry_rows(session) == []
+        assert staff.open_entry(1, session)[2] == NOT_LOGGED_IN
+        assert staff.save_entry(1, "问", "答", session)[0] == NOT_LOGGED_IN
+        assert staff.retire_entry(1, True, session)[0] == NOT_LOGGED_IN
     assert service.desk.tickets.get(1).status == "open"  # nothing was sent or changed
 
 
@@ -132,3 +138,22 @@ def test_without_a_staff_or_admin_token_there_is_no_desk(settings, fake_embedder
     build(settings, fake_embedder, progress=False)
     with TestClient(make_app(settings, embedder=fake_embedder, warm_up=False)) as client:
         assert "工作人员答疑台" not in client.get("/staff/config").text
+
+
+def test_a_sent_reply_is_published_edited_and_retired_from_the_desk(desk_parts):
+    service, desk, staff = desk_parts
+    started(service, NO_BASIS)
+    session = logged_in(staff)
+    ticket_id = staff.queue(ALL, "", session)[0][0]
+    assert staff.publish(ticket_id, session)[0].startswith("未发布") and staff.entry_rows(session) == []
+    staff.send(ticket_id, "您好！请咨询当地住房公积金管理中心。", session)
+    message, rows = staff.publish(ticket_id, session)
+    assert message.startswith("已发布到答疑库") and rows[0][1] == "使用中" and rows[0][2] == NO_BASIS
+    assert "》" in rows[0][4] and rows[0][5] == "日照市工业和信息化局"  # clauses by name, the replying unit
+    assert staff.publish(ticket_id, session)[0].startswith("这张工单已发布过") and len(staff.entry_rows(session)) == 1
+    assert staff.open_entry(rows[0][0], session) == (NO_BASIS, "您好！请咨询当地住房公积金管理中心。", "")
+    saved, rows = staff.save_entry(rows[0][0], NO_BASIS, "您好！请咨询住房公积金管理中心（已更新）。", session)
+    assert saved == "条目已更新。" and "已更新" in rows[0][3]
+    retired, rows = staff.retire_entry(rows[0][0], True, session)
+    assert "不再被引用" in retired and rows[0][1] == "已停用"
+    assert staff.open_entry(99, session)[2].startswith("无法打开")

@@ -293,7 +293,10 @@ def test_the_desk_with_postgresql_stopped_and_back(desk_settings, fake_embedder)
             started = ask(client, NO_BASIS)
             ticket_id = queue(client)["tickets"][0]["ticket_id"]
             postgres.stop()
-            for reply in (client.get("/api/tickets", headers=STAFF),
+            kept = client.post("/api/ask", json={"question": ANSWERED, "history": []})  # needs no database
+            assert kept.status_code == 200 and "3年" in kept.json()["answer"]
+            for reply in (client.get("/api/tickets", headers=STAFF), client.get("/api/entries", headers=STAFF),
+                          client.post(f"/api/tickets/{ticket_id}/publish", headers=STAFF, json={}),
                           client.post(f"/api/tickets/{ticket_id}/reply", headers=STAFF, json={"reply": "已转交。"}),
                           client.get(f"/api/conversations/{started['conversation_id']}", headers=secret_of(started)),
                           client.post(f"/api/conversations/{started['conversation_id']}/handoff",
@@ -305,5 +308,10 @@ def test_the_desk_with_postgresql_stopped_and_back(desk_settings, fake_embedder)
             assert sent.json()["delivered"] and not twice.json()["delivered"]
             view = client.get(f"/api/conversations/{started['conversation_id']}", headers=secret_of(started)).json()
             assert [m["role"] for m in view["messages"]] == ["user", "assistant", "staff"]
+            entry = client.post(f"/api/tickets/{ticket_id}/publish", headers=STAFF, json={}).json()["entry"]
+            assert entry["retired"] is False  # the 答疑库 in PostgreSQL: published, answered from, retired
+            assert ask(client, NO_BASIS)["answer_book"]["entry_id"] == entry["entry_id"]
+            client.post(f"/api/entries/{entry['entry_id']}/retire", headers=STAFF, json={})
+            assert "answer_book" not in ask(client, NO_BASIS)
     finally:
         postgres.remove()
