@@ -21,7 +21,7 @@ from serve.web import Page, Session
 log = logging.getLogger(__name__)
 ALL = "全部"
 NOT_LOGGED_IN = "请先登录工作人员答疑台。"
-QUEUE_HEADERS = ["编号", "状态", "提交时间", "原因", "问题", "联系方式"]
+QUEUE_HEADERS = ["编号", "状态", "问题", "提交时间", "原因", "联系方式"]  # the question early: seen on a phone
 FEEDBACK_HEADERS = ["时间", "评价", "问题", "被评价的回答", "意见"]
 DOCUMENT_HEADERS = ["标题", "文号", "地区", "状态", "条款数", "文件"]
 ENTRY_HEADERS = ["编号", "状态", "问题", "答复", "依据条款", "答复单位", "日期"]
@@ -74,8 +74,9 @@ class StaffPage:
             return []
         wanted = next((s for s, label in STATUS_LABELS.items() if label == status), None)
         tz = self.settings.timezone
-        return [[t.ticket_id, STATUS_LABELS[t.status], local_time(t.created_at, tz), TICKET_REASONS.get(t.reason, t.reason),
-                 t.question, t.contact] for t in self.desk.tickets.queue(wanted, printable(search or "")[:100])]
+        return [[t.ticket_id, STATUS_LABELS[t.status], t.question, local_time(t.created_at, tz),
+                 TICKET_REASONS.get(t.reason, t.reason), t.contact]
+                for t in self.desk.tickets.queue(wanted, printable(search or "")[:100])]
 
     def open_ticket(self, ticket_id, session: StaffSession | None) -> tuple[str, str, str]:
         """A ticket's conversation (Markdown, inert), its draft (saved text, else the drafter's) and a status line.
@@ -103,7 +104,7 @@ class StaffPage:
             lines.append("（提问人已删除该对话，答复无法送达。）")
         for message in view.messages:
             who = {"user": "提问人", "assistant": "智能助手", "staff": view.staff_label(message)}[message.role]
-            lines.append(f"**{who}**（{local_time(message.created_at, tz)}）：\n\n{inert_markdown(message.text)}")
+            lines.append(f"**{who}**（{local_time(message.created_at, tz)}）：\n\n{_lines(message.text)}")
         return "\n\n".join(lines), draft, ""
 
     def save_draft(self, ticket_id, text: str, session: StaffSession | None) -> str:
@@ -208,6 +209,11 @@ class StaffPage:
     def _clause_names(self, clause_ids: tuple[str, ...]) -> list[str]:
         by_id = self.page.assistant.kb.by_id
         return [by_id[c].reference if c in by_id else f"{c}（已不在知识库中）" for c in clause_ids]
+
+
+def _lines(text: str) -> str:
+    """Text as inert Markdown whose line breaks stay line breaks (a reply's greeting, list and sign-off)."""
+    return "  \n".join(inert_markdown(line) for line in text.split("\n"))
 
 
 def _in(session: StaffSession | None) -> bool:

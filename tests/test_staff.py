@@ -76,7 +76,7 @@ def test_the_queue_a_ticket_its_draft_and_send_once(desk_parts):
     conversation_id, secret = started(service, NO_BASIS)
     session = logged_in(staff)
     rows = staff.queue(ALL, "", session)
-    assert len(rows) == 1 and rows[0][1] == "待处理" and rows[0][4] == NO_BASIS and "可能相关" in rows[0][3]
+    assert len(rows) == 1 and rows[0][1] == "待处理" and rows[0][2] == NO_BASIS and "可能相关" in rows[0][4]
     assert "待处理：**1**" in staff.counts(session)
     shown, draft, status = staff.open_ticket(rows[0][0], session)
     assert status == "" and draft == f"草稿：{NO_BASIS}" and NO_BASIS in shown and "智能助手" in shown
