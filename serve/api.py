@@ -20,7 +20,7 @@ from core.errors import LLMUnavailableError, PolicyQAError, ServiceUnavailableEr
 from core.prompts import render
 from core.textnorm import clean_input
 from index.documents import doc_ids_for
-from index.loaders import PackageLimits, corpus_files
+from index.loaders import corpus_files
 from serve import uploads
 from serve.clients import ClientIdentity, bearer
 from serve.openai_compat import MODEL_PREFIX, ChatCompletionRequest, completion, completion_chunks, user_turns
@@ -269,18 +269,14 @@ def build_api(service: Service, settings, limiter: RateLimiter | None = None,
             if declared and declared.isdigit() and int(declared) > settings.max_upload_bytes:
                 raise uploads.UploadRejected(413, f"the file is larger than {settings.max_upload_bytes} bytes")
             content = await request.body()
-            uploads.check_content(name, content, settings.max_upload_bytes, PackageLimits.from_settings(settings),
-                                  settings.max_document_chars)
+            accepted = uploads.accept(settings, name, content)
         except uploads.UploadRejected as exc:
             raise ApiError(exc.status, "upload_rejected", str(exc)) from None
-        folder = uploads.held_dir(settings)
-        reasons = uploads.screen_upload(folder, name, content, PackageLimits.from_settings(settings))
-        if reasons:  # never indexed, so never quoted, until an administrator approves it
-            uploads.hold(folder, name, content, reasons)
-            log.warning("document %s held for review: %s", name, "; ".join(reasons))
-            return {"filename": name, "doc_id": None, "replaced": False, "held": True, "reasons": reasons,
-                    "indexing": None}
-        replaced = uploads.store(settings.corpus_dir, name, content)
+        if accepted.held:
+            log.warning("document %s held for review: %s", name, "; ".join(accepted.reasons))
+            return {"filename": name, "doc_id": None, "replaced": False, "held": True,
+                    "reasons": list(accepted.reasons), "indexing": None}
+        replaced = accepted.replaced
         log.info("document %s %s (%d bytes)", name, "replaced" if replaced else "uploaded", len(content))
         doc_id = next((found for path, found in doc_ids_for(corpus_files(settings.corpus_dir)).items()
                        if path.name == name), None)
@@ -313,11 +309,9 @@ def build_api(service: Service, settings, limiter: RateLimiter | None = None,
     @app.delete("/api/documents/{doc_id}", tags=["admin"], summary="Remove a document; re-indexed in the background",
                 status_code=202, responses=ADMIN_ERRORS, dependencies=[Depends(admin)])
     def delete_document(doc_id: str) -> dict:
-        paths = {found: path for path, found in doc_ids_for(corpus_files(settings.corpus_dir)).items()}
-        path = paths.get(doc_id)
+        path = uploads.remove_document(settings.corpus_dir, doc_id)
         if path is None:
             raise ApiError(404, "not_found", f"no document {doc_id!r} in the corpus")
-        path.unlink()
         log.info("document %s removed (%s)", doc_id, path.name)
         return {"doc_id": doc_id, "filename": path.name, "indexing": _reindex()}
 

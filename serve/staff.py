@@ -9,8 +9,12 @@ import hmac
 import logging
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 from core.errors import PolicyQAError
+from index.documents import doc_ids_for
+from index.loaders import corpus_files
+from serve import uploads
 from serve.desk import Desk, local_time
 from serve.handoff import TICKET_REASONS
 from serve.presenter import inert_markdown, printable
@@ -206,6 +210,35 @@ class StaffPage:
             return NOT_LOGGED_IN, []
         return self.page.reindex(Session(admin=True))
 
+    def upload(self, path, session: StaffSession | None) -> tuple[str, list[list]]:
+        """Add a policy document (a file the browser sent): checked and screened as the API's upload is, then the
+        index rebuilt; a flagged file is held for an administrator's review instead."""
+        if not _in(session):
+            return NOT_LOGGED_IN, []
+        if not path:
+            return "请先选择文件。", self.document_rows(session)
+        source = Path(path)
+        try:
+            accepted = uploads.accept(self.settings, source.name, source.read_bytes())
+        except uploads.UploadRejected as exc:
+            return f"未上传：{exc}", self.document_rows(session)
+        if accepted.held:
+            return f"文件已暂存待审核（{'；'.join(accepted.reasons)}），审核通过前不会被索引。", self.document_rows(session)
+        summary, rows = self.reindex(session)
+        return f"已{'替换' if accepted.replaced else '上传'} {accepted.filename}。{summary}", rows
+
+    def delete_document(self, filename: str, session: StaffSession | None) -> tuple[str, list[list]]:
+        """Remove a document (by its file name, as the table shows it) from the corpus, then rebuild the index."""
+        if not _in(session):
+            return NOT_LOGGED_IN, []
+        name = Path(printable(filename or "").strip()).name
+        doc_id = next((found for path, found in doc_ids_for(corpus_files(self.settings.corpus_dir)).items()
+                       if name and path.name == name), None)
+        if doc_id is None or uploads.remove_document(self.settings.corpus_dir, doc_id) is None:
+            return f"知识库中没有文件 {name or '（空）'}。", self.document_rows(session)
+        summary, rows = self.reindex(session)
+        return f"已删除 {name}。{summary}", rows
+
     def _clause_names(self, clause_ids: tuple[str, ...]) -> list[str]:
         by_id = self.page.assistant.kb.by_id
         return [by_id[c].reference if c in by_id else f"{c}（已不在知识库中）" for c in clause_ids]
@@ -266,6 +299,12 @@ def build_staff_app(staff: StaffPage):
         with gr.Tab("政策文件", elem_id="staff-tab-documents"):
             documents = gr.Dataframe(headers=DOCUMENT_HEADERS, interactive=False, elem_id="staff-documents")
             rebuild = gr.Button("重新建立索引", elem_id="staff-reindex")
+            with gr.Row():
+                upload_file = gr.File(label="上传政策文件（.txt .md .html .docx .pdf）", type="filepath",
+                                      elem_id="staff-upload")
+                with gr.Column():
+                    delete_name = gr.Textbox(label="要删除的文件（点选表格中的行）", elem_id="staff-delete-name")
+                    delete_button = gr.Button("删除该文件", variant="stop", elem_id="staff-delete")
             rebuild_status = gr.Markdown(elem_id="staff-reindex-status")
 
         def on_login(text, state, request):
@@ -300,6 +339,15 @@ def build_staff_app(staff: StaffPage):
         send.click(on_send, [ticket_id, draft, session], [ticket_status, counts, queue, conversation])
         rebuild.click(staff.reindex, [session], [rebuild_status, documents])
         publish.click(staff.publish, [ticket_id, session], [ticket_status, entries])
+        upload_file.upload(staff.upload, [upload_file, session], [rebuild_status, documents])
+
+        def on_document(event):
+            row = event.row_value if event is not None else None
+            return row[-1] if row else ""
+
+        on_document.__annotations__ = {"event": gr.SelectData}
+        documents.select(on_document, None, [delete_name])
+        delete_button.click(staff.delete_document, [delete_name, session], [rebuild_status, documents])
 
         def on_entry(state, event):
             row = event.row_value if event is not None else None
