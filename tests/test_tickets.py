@@ -315,3 +315,26 @@ def test_the_desk_with_postgresql_stopped_and_back(desk_settings, fake_embedder)
             assert "answer_book" not in ask(client, NO_BASIS)
     finally:
         postgres.remove()
+
+
+def test_one_ticket_a_turn_however_it_is_handed_over(desk_client):
+    started = ask(desk_client, NO_BASIS)  # refused: opened
+    base = f"/api/conversations/{started['conversation_id']}"
+    secret = started["conversation_secret"]
+    rated = desk_client.post(f"{base}/feedback", json={"conversation_secret": secret, "turn": 0, "rating": -1})
+    handed = desk_client.post(f"{base}/handoff", json={"conversation_secret": secret, "contact": "0431-1234567"})
+    person = ask(desk_client, "转人工", started)
+    tickets = queue(desk_client)["tickets"]
+    assert len(tickets) == 1 and rated.json()["ticket_id"] == handed.json()["ticket_id"] == tickets[0]["ticket_id"]
+    assert tickets[0]["reason"] == "not_sure" and tickets[0]["contact"] == "0431-1234567"  # the first reason stays
+    assert person["reason"] == "handoff"
+
+
+def test_a_thumbs_down_on_the_chat_page_opens_a_ticket_for_that_turn(desk_client):
+    desk = desk_client.app.state.service.desk
+    answer = desk_client.app.state.service.assistant.ask(ANSWERED)
+    assert desk.rated_on_page("page-conversation", 0, answer, 1) is None
+    ticket = desk.rated_on_page("page-conversation", 0, answer, -1)
+    again = desk.rated_on_page("page-conversation", 0, answer, -1)
+    assert ticket.ticket_id == again.ticket_id and ticket.reason == "thumbs_down" and ticket.attempt == answer.text
+    assert ticket.clause_ids == tuple(c.clause.clause_id for c in answer.citations)
