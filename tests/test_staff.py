@@ -179,3 +179,11 @@ def test_documents_are_uploaded_screened_and_deleted_from_the_desk(desk_parts, t
     deleted, _ = staff.delete_document("辽宁方案.txt", session)
     assert deleted.startswith("已删除 辽宁方案.txt") and not (corpus / notice.name).exists()
     assert staff.delete_document("../catalog.yaml", session)[0].startswith("知识库中没有文件")
+
+
+def test_an_unknown_time_zone_is_a_setting_error_naming_its_variable():
+    from core.errors import ConfigError
+    from core.settings import load_settings
+
+    with pytest.raises(ConfigError, match="POLICYQA_TIMEZONE='Mars/Base'.*time zone"):
+        load_settings(timezone="Mars/Base")
