@@ -34,12 +34,12 @@ def reindex_summary(result) -> str:
             f"新嵌入 {result.embedded} 个{skipped}。")
 
 
-def security_headers(settings) -> dict[str, str]:
+def security_headers(settings, framed_by_portals: bool = True) -> dict[str, str]:
     """Headers on every response: scripts, styles, images and connections from this origin only (the page inlines
     its configuration and styles, and Gradio evaluates its HTML components' templates: 'unsafe-inline' and
-    'unsafe-eval'; nothing from elsewhere), framing by this origin and the configured portals only, no type
-    sniffing."""
-    ancestors = " ".join(["'self'", *settings.cors_origins])
+    'unsafe-eval'; nothing from elsewhere), framing by this origin and (``framed_by_portals``: the public page and
+    API) the configured portals only, no type sniffing."""
+    ancestors = " ".join(["'self'", *(settings.cors_origins if framed_by_portals else [])])
     policy = (f"default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
               f"img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; object-src 'none'; "
               f"base-uri 'self'; frame-ancestors {ancestors}")
@@ -119,11 +119,14 @@ def make_app(settings, embedder=None, engine=None, warm_up: bool = True):
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes, max_upload_bytes=settings.max_upload_bytes,
                        max_page_bytes=settings.max_page_request_bytes)
     headers = security_headers(settings)
+    staff_headers = security_headers(settings, framed_by_portals=False)  # the desk is never embedded by a portal
 
     @app.middleware("http")
     async def _security_headers(request, call_next):
         response = await call_next(request)
-        for name, value in headers.items():
+        path = request.url.path
+        chosen = staff_headers if path == STAFF_PATH or path.startswith(STAFF_PATH + "/") else headers
+        for name, value in chosen.items():
             response.headers.setdefault(name, value)
         return response
 

@@ -187,3 +187,14 @@ def test_an_unknown_time_zone_is_a_setting_error_naming_its_variable():
 
     with pytest.raises(ConfigError, match="POLICYQA_TIMEZONE='Mars/Base'.*time zone"):
         load_settings(timezone="Mars/Base")
+
+
+def test_a_portal_may_frame_the_public_page_but_never_the_desk(api_settings, fake_embedder):
+    portal = "https://www.example.gov.cn"
+    settings = api_settings.model_copy(update={"staff_token": STAFF_TOKEN, "cors_origins": [portal]})
+    build(settings, fake_embedder, progress=False)
+    with TestClient(make_app(settings, embedder=fake_embedder, warm_up=False)) as client:
+        public = client.get("/").headers["Content-Security-Policy"]
+        desk_page = client.get("/staff/").headers["Content-Security-Policy"]
+        assert f"frame-ancestors 'self' {portal}" in public
+        assert desk_page.endswith("frame-ancestors 'self'") and portal not in desk_page
