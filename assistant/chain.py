@@ -16,7 +16,7 @@ from assistant.decide import Action, Decision, DecisionModel, decide, features, 
 from assistant.figures import unanswered_quantity, with_figures
 from assistant.generators import Generator, generator_factory
 from assistant.guard import screen
-from assistant.question import AnswerKind, Question
+from assistant.question import AnswerKind, Question, mandarin
 from assistant.retrieval.knowledge import KnowledgeBase
 from assistant.retrieval.lexical import normalize
 from assistant.retrieval.snapshot import Snapshot
@@ -239,7 +239,7 @@ class Assistant:
         """The message read once (``assistant.question``): its forms, places, context and script."""
         if has_cjk(text):
             conversation.traditional = is_traditional(text)
-        simplified = self._typos.repair(to_simplified(text))
+        simplified = self._typos.repair(mandarin(to_simplified(text)))
         resolution = resolve(simplified, conversation.last_resolved(), self.kb.regions.gazetteer)
         rewritten = self._rewritten(generator, resolution, conversation.last_resolved(), simplified)
         if rewritten:

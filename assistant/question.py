@@ -17,6 +17,20 @@ from assistant.conversation import Resolution
 from assistant.regions import RegionMatch
 
 ANSWER_KINDS_PATH = Path(__file__).parent / "rules" / "answer_kinds.yaml"
+CANTONESE_PATH = Path(__file__).parent / "rules" / "cantonese.yaml"
+
+
+@lru_cache(maxsize=1)
+def _cantonese(path: Path = CANTONESE_PATH) -> tuple[re.Pattern, dict[str, str]]:
+    words = {str(k): str(v) for k, v in yaml.safe_load(path.read_text(encoding="utf-8"))["words"].items()}
+    return re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))), words
+
+
+def mandarin(text: str) -> str:
+    """A simplified text with its Cantonese written words in Mandarin ("有冇专门嘅贷款" → "有没有专门的贷款"):
+    policies are written in Mandarin (``rules/cantonese.yaml``)."""
+    pattern, words = _cantonese()
+    return pattern.sub(lambda m: words[m.group(0)], text)
 
 
 @dataclass(frozen=True)
@@ -50,7 +64,7 @@ class Question:
     """One message, read once (see the module's docstring)."""
 
     typed: str  # as typed, stripped and cut to the length limit
-    simplified: str  # in simplified characters, input-method typos repaired
+    simplified: str  # in simplified characters and Mandarin words, input-method typos repaired
     resolution: Resolution  # against the conversation: the resolved text, whether a follow-up, a place swap
     places: RegionMatch  # the places it names, covered or not by the knowledge base
     traditional: bool  # answered in traditional script
@@ -68,4 +82,5 @@ class Question:
         return wanted_kinds(self.simplified)
 
 
-__all__ = ["ANSWER_KINDS_PATH", "AnswerKind", "Question", "answer_kinds", "states_wanted", "wanted_kinds"]
+__all__ = ["ANSWER_KINDS_PATH", "CANTONESE_PATH", "AnswerKind", "Question", "answer_kinds", "mandarin", "states_wanted",
+           "wanted_kinds"]

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
+
+import yaml
 
 from assistant.retrieval.knowledge import KnowledgeBase
 from assistant.retrieval.lexical import bigrams
@@ -13,18 +16,18 @@ from assistant.types import Clause, Draft, Evidence, PolicyDoc
 from core.prompts import render
 from core.textnorm import to_simplified
 
-_ASKS_STATUS = re.compile(
-    r"(还|仍|仍然|是否|现在|目前|依然|已经|是不是)(有效|失效|过期|作废|废止|适用)"
-    r"|(有效|失效|过期|作废|废止)了?(吗|么|没有|没)"
-    r"|有效期|实施期限|实施期|执行期限"
-    r"|(什么时候|何时)(结束|到期|截止|失效|废止)|到期了?吗"
-    r"|(是|属于|还是)(不是)?征求意见稿|征求意见稿吗|正式(发布|印发|出台)了?吗|正式文件吗"
-    r"|还能(申请|享受|用)|还在(执行|实施)"
-    # In everyday words: 还管用吗, 过期了吗, 到哪年, 截止到哪天, 还能提意见吗.
-    r"|还管用|管用(吗|不)|过期了|作废了|到哪年|到哪一年|(截止|截至|有效)到(哪天|哪一天|什么时候|几号|哪年|何时)"
-    r"|还能(提|提交|反馈|提出|递交)(意见|建议)?(吗|么|不)?|意见.{0,6}(截止|还能提)"
-)
-_ASKS_DATE = re.compile(r"(什么时候|何时|哪天|哪一天|几号|哪年|日期|时间).{0,4}(发布|印发|出台|发文|成文|公布|下发)|(发布|印发|出台|成文)(日期|时间)")
+RULES_PATH = Path(__file__).parent / "rules" / "status.yaml"
+
+
+def _cues(key: str) -> re.Pattern:
+    """One pattern of the ``key`` cues of ``rules/status.yaml`` (any of them)."""
+    data = yaml.safe_load(RULES_PATH.read_text(encoding="utf-8"))
+    return re.compile("|".join(f"(?:{cue})" for cue in data[key]))
+
+
+_ASKS_STATUS = _cues("asks_status")
+_ASKS_DATE = _cues("asks_date")
+_A_DOCUMENT = _cues("document")
 
 # A question asking what a period is ("执行期限是怎样的?"), not whether a policy is still in it ("还在实施期内吗?").
 _PERIOD_WORDS = re.compile(
@@ -53,10 +56,6 @@ def dates(doc: PolicyDoc) -> str:
 
 # A status question is about a document ("日照的行动方案还有效吗?", "这个还管用吗?") or about nothing else it names
 # ("现在还有效吗?"). "健康申报证明有效期至什么时候?" asks about a certificate: a clause answers it.
-_A_DOCUMENT = re.compile(
-    r"政策|文件|通知|方案|办法|意见|措施|规定|计划|条例|细则|公告|通告|决定|指引|指南|规划|法规|法律"
-    r"|这个|这份|这项|这条|该|此|它|上面|刚才|前面"
-)
 _FILLER = re.compile(r"现在|目前|请问|你好|吗|呢|吧|了|的|么|那|啊")
 _MAX_OTHER_CHARACTERS = 6  # a place or a short topic ("吉林的", "专精特新") is not another subject
 

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from assistant.conversation import Conversation, Turn
 from assistant.types import Answer, Part
-from core.errors import PolicyQAError
+from core.errors import PolicyQAError, ServiceUnavailableError
 from core.prompts import render
 from serve.answer_book import Entry, EntryStore, InvalidEntry
 from serve.feedback import FeedbackStore
@@ -117,17 +117,27 @@ class Desk:
         """The asker typed "转人工": the turn it follows (or, first thing in a conversation, this one) is handed to
         staff. Returns the answer the asker sees (appended to the conversation, which the caller stores: it keeps
         the question it follows for the next follow-up) and the ticket."""
+        answer = self.handoff_answer(conversation, message)
+        return answer, self.hand_over_last(conversation, message, contact)
+
+    def handoff_answer(self, conversation: Conversation, message: str) -> Answer:
+        """What the asker sees after "转人工", appended to the conversation as its turn (keeping the question it
+        follows as the one a next follow-up follows)."""
         previous = conversation.turns[-1] if conversation.turns else None
         answer = Answer(message, True, (Part(render("handoff_opened")),), reason="handoff",
                         resolved_question=previous.resolved if previous else message,
                         today=self.settings.current_date())
         conversation.turns.append(Turn(message, answer.resolved_question, answer))
+        return answer
+
+    def hand_over_last(self, conversation: Conversation, message: str, contact: str = "") -> Ticket:
+        """After ``handoff_answer``: the ticket of the turn the "转人工" follows (or of the "转人工" itself, first
+        thing in a conversation)."""
         position = len(conversation.turns) - 1
-        if previous is None:
+        if position == 0:
             ticket, _ = self.tickets.open(conversation.id, position, "asked_for_person", message, "", [], contact)
-        else:
-            ticket = self._hand_over(conversation.id, position - 1, "asked_for_person", contact)
-        return answer, ticket
+            return ticket
+        return self._hand_over(conversation.id, position - 1, "asked_for_person", contact)
 
     def hand_off(self, conversation_id: str, secret: str | None, turn: int | None = None, contact: str = "") -> Ticket:
         """The asker asks for a person about a turn (default: the latest), optionally leaving a contact."""
@@ -145,13 +155,24 @@ class Desk:
         ticket = self._hand_over(conversation_id, turn, "thumbs_down") if rating < 0 else None
         return outcome, ticket
 
-    def rated_on_page(self, conversation_id: str, turn: int, answer: Answer, rating: int) -> Ticket | None:
-        """A thumbs-down given on the chat page (its conversation kept by the page): opens the turn's ticket."""
+    def rated_on_page(self, conversation_id: str, question: str, rating: int) -> Ticket | None:
+        """A thumbs-down given on the chat page: opens the ticket of the conversation's latest turn that asked this
+        question (None for a thumbs-up, or a conversation the store does not hold: the page kept it in the session
+        only, e.g. with the database down)."""
         if rating >= 0:
             return None
-        ticket, _ = self.tickets.open(conversation_id, turn, "thumbs_down", answer.question, answer.text,
-                                      closest_clause_ids(answer))
-        return ticket
+        turn = next((m.turn for m in reversed(self.conversations.messages(conversation_id))
+                     if m.role == "user" and m.text == question), None)
+        if turn is None:
+            log.warning("thumbs-down on conversation %s: no stored turn asked it, no ticket", conversation_id)
+            return None
+        return self._hand_over(conversation_id, turn, "thumbs_down")
+
+    def page_messages(self, conversation_id: str, secret: str) -> list[tuple[str, str]]:
+        """A stored conversation's messages as the chat page shows them again after a reload: (role, text), a staff
+        reply's text opening with "工作人员已答复（unit，date）"."""
+        view = self.conversation(conversation_id, secret)
+        return [(m.role, view.staff_text(m) if m.role == "staff" else m.text) for m in view.messages]
 
     def conversation(self, conversation_id: str, secret: str | None) -> ConversationView:
         """The stored conversation for its asker (the public page calls this on reload, the API on ``GET``): every
@@ -261,3 +282,59 @@ class Desk:
                                       answer.text if answer else "", list(answer.clause_ids) if answer else [],
                                       contact)
         return ticket
+
+
+class PageConversations(ConversationStore):
+    """The conversation store as the chat page uses it: each stored turn is also told to the desk (its answer's text
+    kept, a refusal or a "not sure" handed to staff), as the API's turns are by ``Service.ask``."""
+
+    def __init__(self, engine, desk: Desk):
+        super().__init__(engine)
+        self.desk = desk
+
+    def append(self, conversation: Conversation, position: int) -> bool:
+        """Store the turn (``ConversationStore.append``), then tell the desk."""
+        stored = super().append(conversation, position)
+        answer = conversation.turns[-1].answer
+        if stored and answer is not None:
+            self.desk.after_answer(conversation.id, position, answer)
+        return stored
+
+
+class PageFeedback(FeedbackStore):
+    """The feedback store as the chat page uses it: a thumbs-down also hands the rated turn to staff."""
+
+    def __init__(self, engine, desk: Desk):
+        super().__init__(engine)
+        self.desk = desk
+
+    def record(self, answer_id: str, conversation_id: str, question: str, answer: str, clause_ids: list[str],
+               rating: int, comment: str = "") -> str:
+        """Store the feedback (``FeedbackStore.record``); a thumbs-down opens the turn's ticket."""
+        outcome = super().record(answer_id, conversation_id, question, answer, clause_ids, rating, comment)
+        if rating < 0:
+            self.desk.rated_on_page(conversation_id, question, rating)
+        return outcome
+
+
+class PageAssistant:
+    """The assistant as the chat page asks it: a message asking for a person ("转人工") hands the conversation's
+    previous turn to staff instead of being answered from the documents; everything else is the assistant's."""
+
+    def __init__(self, assistant, desk: Desk):
+        self._assistant = assistant
+        self.desk = desk
+
+    def __getattr__(self, name: str):
+        return getattr(self._assistant, name)  # kb, refresh, settings …: the page reads them as the assistant's
+
+    def ask(self, question: str, conversation: Conversation | None = None, **options) -> Answer:
+        """Answer a message (``Assistant.ask``), or hand the conversation over when it asks for a person."""
+        if conversation is None or not self.desk.wants_person(question):
+            return self._assistant.ask(question, conversation, **options)
+        answer = self.desk.handoff_answer(conversation, question)
+        try:
+            self.desk.hand_over_last(conversation, question)
+        except (NoSuchTurn, ServiceUnavailableError) as exc:  # kept in the session only, or the database is down
+            log.warning("conversation %s not handed over: %s", conversation.id, exc)
+        return answer

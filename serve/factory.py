@@ -80,7 +80,7 @@ def make_app(settings, embedder=None, engine=None, warm_up: bool = True):
     from serve.answer_book import AnswerBook, EntryStore
     from serve.api import BodyLimit, build_api
     from serve.clients import ClientIdentity
-    from serve.desk import Desk
+    from serve.desk import Desk, PageAssistant, PageConversations, PageFeedback
     from serve.feedback import FeedbackStore
     from serve.ratelimit import RateLimiter
     from serve.service import Reindexer, Service
@@ -108,7 +108,10 @@ def make_app(settings, embedder=None, engine=None, warm_up: bool = True):
     # One client identity and one allowance for the API and the page (whose Gradio API is callable directly).
     limiter = RateLimiter(settings.api_requests_per_minute)
     identity = ClientIdentity.from_settings(settings)
-    page = Page(assistant, feedback, settings, reindex=rebuild, limiter=limiter, identity=identity)
+    # The page stores its conversations like the API: each turn told to the desk, "转人工" and a thumbs-down
+    # handed to staff, and a reload showing the answers and staff replies.
+    page = Page(PageAssistant(assistant, desk), PageFeedback(engine, desk), settings, reindex=rebuild, limiter=limiter, identity=identity,
+                conversations=PageConversations(engine, desk), stored_messages=desk.page_messages)
     if warm_up:
         page.warm_up()
     app = build_api(service, settings, limiter=limiter, identity=identity)
@@ -142,5 +145,5 @@ def make_app(settings, embedder=None, engine=None, warm_up: bool = True):
         )
     return gr.mount_gradio_app(
         app, build_app(page), path="/", server_name=settings.host, server_port=settings.port,
-        theme=options["theme"], css=options["css"], ssr_mode=False, show_error=False, footer_links=[],
+        theme=options["theme"], css=options["css"], js=options["js"], ssr_mode=False, show_error=False, footer_links=[],
     )

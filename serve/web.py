@@ -1,4 +1,7 @@
-"""The chat page (Gradio): SME owners' chat, the helpdesk's draft replies, feedback and a small admin view.
+"""The public chat page (Gradio): SME owners ask, each answer keeps its own sources, a welcome states what the
+knowledge base covers, answers can be regenerated and rated with a reason, and the conversation survives a reload.
+No staff or admin element is on it: the helpdesk draft and the admin handlers (``Page.draft``, ``login``,
+``feedback_rows``, ``document_rows``, ``reindex``) are kept for the staff page, which mounts them elsewhere.
 Everything shown comes from ``assistant``; this module only lays it out and wires the events."""
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import queue
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from assistant.chain import Assistant
@@ -17,41 +21,74 @@ from assistant.conversation import Conversation
 from assistant.generators import LLM_GENERATORS
 from assistant.generators.llm import streaming_to
 from assistant.types import STATUS_LABELS, Answer
-from core.errors import PolicyQAError
+from core.errors import DatabaseUnavailableError, PolicyQAError
 from core.prompts import render
 from serve.clients import ClientIdentity
 from serve.feedback import FeedbackStore
 from serve.presenter import (
     PAGE_CSS,
+    answer_message,
     chat_message,
     helpdesk_draft,
+    literal_markdown,
     printable,
+    restored_message,
     sources_panel,
     stream_chunks,
     user_message,
+    welcome,
 )
 from serve.ratelimit import RateLimiter
 from serve.throttle import LoginThrottle
 
 log = logging.getLogger(__name__)
 ALL_REGIONS = "全部地区"
-EXAMPLES = [
-    "吉林省对专精特新企业的专利保险费有补助吗?",
-    "日照市对达到考核目标的区县最高奖励多少?",
-    "江門的專精特新企業用電用能有什麼保障?",
-    "重庆鼓励银行创新哪些专属产品来降低专精特新企业融资成本?",
-]
+# Why an answer was rated, offered after the thumb (the reason is optional).
+LIKE_REASONS = ("回答准确", "出处清楚", "简洁易懂")
+DISLIKE_REASONS = ("没有回答我的问题", "信息不完整", "引用的条款不对", "政策已过期或不适用", "看不懂")
+# Where the browser keeps the conversation's id and secret (localStorage, via gr.BrowserState). The encryption key
+# is served in the page's configuration, so it guards nothing: a fixed key only keeps a stored value readable after
+# a restart and by every copy of the app; the conversation secret is what keeps a conversation its starter's.
+BROWSER_STORAGE_KEY = "policyqa-conversation"
+BROWSER_STORAGE_CODE = "policyqa-page-v1"
+# A stored conversation's messages as (role, text), role "user", "assistant" or "staff"; given the id and secret.
+StoredMessages = Callable[[str, str], list[tuple[str, str]]]
+
+
+def example_questions() -> list[str]:
+    """The example questions offered on the welcome (``prompts/example_questions.txt``, one a line)."""
+    return [line.strip() for line in render("example_questions").splitlines() if line.strip()]
+
+
+@dataclass
+class Rated:
+    """An answer shown in the chat, as it can be rated: its id for the feedback store and the answer itself."""
+
+    answer_id: str
+    answer: Answer
 
 
 @dataclass
 class Session:
-    """One browser session's conversation and its latest answer (never shared between sessions)."""
+    """One browser session's conversation and the answers shown in it (never shared between sessions).
+    ``secret``: the stored conversation's secret (empty when the conversation is not stored); ``stored_turns``:
+    how many of its turns the store holds."""
 
     conversation: Conversation = field(default_factory=Conversation)
-    answer_id: str | None = None
-    answer: Answer | None = None
+    secret: str = ""
+    stored_turns: int = 0
     admin: bool = False
-    by_message: dict[int, tuple[str, Answer]] = field(default_factory=dict)  # chat message index → answer
+    by_message: dict[int, Rated] = field(default_factory=dict)  # chat message index → the answer shown there
+    rated: Rated | None = None  # the answer the feedback dialog is about
+    rating: int = 0
+    last_question: str = ""  # the latest message as asked (what regenerate asks again)
+
+    def saved(self) -> dict:
+        """What the browser keeps to continue this conversation after a reload (empty: nothing to keep; an empty
+        value, not None, because gradio leaves the browser's value as it was for None)."""
+        if not self.secret:
+            return {}
+        return {"conversation_id": self.conversation.id, "conversation_secret": self.secret}
 
 
 class Page:
@@ -59,8 +96,15 @@ class Page:
 
     def __init__(self, assistant: Assistant, feedback: FeedbackStore, settings, reindex=None, stream_delay: float = 0.02,
                  throttle: LoginThrottle | None = None, limiter: RateLimiter | None = None,
-                 identity: ClientIdentity | None = None):
+                 identity: ClientIdentity | None = None, conversations=None,
+                 stored_messages: StoredMessages | None = None):
         self.assistant = assistant
+        # The service's ConversationStore: a page conversation is stored like an API one (a server-issued id and
+        # secret, kept by the browser), so it survives a reload. None: conversations live in the session only.
+        self.conversations = conversations
+        # A stored conversation's messages (answers and staff replies), shown again after a reload; None: only the
+        # conversation itself is restored (follow-ups continue it) and a line says so.
+        self.stored_messages = stored_messages
         self.feedback = feedback
         self.settings = settings
         self.reindex_fn = reindex
@@ -133,20 +177,63 @@ class Page:
         wait = self.limiter.take(client or "address:unknown")
         return render("rate_limited", seconds=max(1, math.ceil(wait))) if wait > 0 else ""
 
+    def welcome(self) -> str:
+        """What the knowledge base covers, from the index as it is now (a re-index shows on the next page load)."""
+        return welcome(list(self.assistant.kb.docs), self.settings.current_date())
+
+    def examples(self) -> list[str]:
+        """The example questions the knowledge base can take: one naming a place no indexed document covers is left
+        out (after a re-index that dropped the place's documents, it would only be declined)."""
+        regions = self.assistant.kb.regions
+        return [question for question in example_questions() if not regions.match(question).uncovered]
+
+    def on_load(self, saved: dict | None):
+        """A page load: the welcome and the examples from the live index, the region choices, and the conversation
+        the browser kept (see ``restore``); returns (welcome, examples, regions, chat, session, status)."""
+        history, session, status = self.restore(saved)
+        return self.welcome(), self.examples(), self.regions(), history, session, status
+
+    def restore(self, saved: dict | None) -> tuple[list, Session, str]:
+        """The conversation the browser kept (its id and secret), continued after a reload: the stored turns become the
+        conversation's history, so a follow-up follows them. Its messages are shown again when ``stored_messages``
+        is given; otherwise a line says the conversation goes on. (history, session, status)."""
+        saved = saved if isinstance(saved, dict) else {}  # what a browser sends back may be anything
+        conversation_id, secret = saved.get("conversation_id"), saved.get("conversation_secret")
+        if self.conversations is None or not isinstance(conversation_id, str) or not isinstance(secret, str):
+            return [], Session(), ""
+        try:
+            if not self.conversations.opens(conversation_id, secret):
+                return [], Session(), ""  # not this server's, or its secret is wrong: a new conversation
+            conversation = self.conversations.load(conversation_id, self.assistant.kb.by_id)
+            messages = self.stored_messages(conversation_id, secret) if self.stored_messages else []
+        except DatabaseUnavailableError as exc:
+            log.warning("the kept conversation could not be restored: %s", exc)
+            return [], Session(), ""
+        session = Session(conversation=conversation, secret=secret, stored_turns=len(conversation.turns))
+        history = [restored_message(role, text) for role, text in messages]
+        if history or not conversation.turns:
+            return history, session, ""
+        last = conversation.turns[-1].question
+        last = literal_markdown(printable(last if len(last) <= 30 else last[:30] + "…"))  # the status is Markdown
+        return history, session, render("conversation_restored", turns=len(conversation.turns), last=last)
+
     def respond(self, message: str, history: list, session: Session | None, region: str, client: str | None = None):
-        """Answer a chat message, showing the answer progressively; yields (textbox, chat, sources, session, status)."""
+        """Answer a chat message, showing the answer progressively; yields (textbox, chat, session, status). The final
+        message carries the answer's own sources (``presenter.answer_message``)."""
         session = session or Session()
         history = list(history or [])
         message = printable(message or "")[: self.settings.max_question_chars * 2]  # the chain cuts it, with a notice
         if not message.strip():
-            yield "", history, sources_panel(session.answer), session, "请输入您想咨询的问题。"
+            yield "", history, session, "请输入您想咨询的问题。"
             return
         if refused := self._over_limit(client):
-            yield message, history, sources_panel(session.answer), session, refused
+            yield message, history, session, refused
             return
         history.append({"role": "user", "content": user_message(message)})
         history.append({"role": "assistant", "content": "…"})
-        yield "", history, sources_panel(session.answer), session, ""
+        session.last_question = message
+        yield "", history, session, ""
+        self._start_stored(session)
         try:
             region = None if region in (None, ALL_REGIONS) else region
             answer = None
@@ -156,52 +243,100 @@ class Page:
                         answer = item
                     else:
                         history[-1] = {"role": "assistant", "content": item + " …（核对中）"}
-                        yield "", history, sources_panel(None), session, ""
+                        yield "", history, session, ""
             else:
                 answer = self._ask(message, session.conversation, region)
         except Exception:
             log.exception("answering failed")
             history[-1] = {"role": "assistant", "content": "⚠️ " + render("unavailable")}  # as the API says it
-            yield "", history, sources_panel(None), session, ""
+            yield "", history, session, ""
             return
-        session.answer, session.answer_id = answer, uuid.uuid4().hex
-        session.by_message[len(history) - 1] = (session.answer_id, answer)
+        self._store_turn(session)
+        shown = Rated(uuid.uuid4().hex, answer)
+        session.by_message[len(history) - 1] = shown
         for partial in stream_chunks(chat_message(answer)):
             history[-1] = {"role": "assistant", "content": partial}
-            yield "", history, sources_panel(None), session, ""
+            yield "", history, session, ""
             time.sleep(self.stream_delay)
-        yield "", history, sources_panel(answer), session, ""
+        history[-1] = {"role": "assistant", "content": answer_message(answer, "a" + shown.answer_id[:10])}
+        yield "", history, session, ""
+
+    def regenerate(self, history: list, session: Session | None, region: str, client: str | None = None):
+        """Answer the last question again, in place of its answer (the conversation forgets the replaced answer);
+        yields what ``respond`` yields."""
+        history = list(history or [])
+        if session is None or not session.last_question or len(history) < 2:
+            yield "", history, session or Session(), "没有可以重新生成的回答。"
+            return
+        if session.by_message.pop(len(history) - 1, None) is not None:  # answered (not failed): forget its turn
+            session.conversation.turns.pop()
+        yield from self.respond(session.last_question, history[:-2], session, region, client)
+
+    def _start_stored(self, session: Session) -> None:
+        """Give a new conversation a server-issued id and secret (kept by the browser); without a store, or with the
+        database down, the conversation goes on in the session only."""
+        if self.conversations is None or session.secret or session.conversation.turns:
+            return
+        try:
+            conversation_id, session.secret = self.conversations.start()
+        except DatabaseUnavailableError as exc:
+            log.warning("conversation kept in the session only: %s", exc)
+            return
+        session.conversation = Conversation(id=conversation_id)
+
+    def _store_turn(self, session: Session) -> None:
+        """Store the conversation's new last turn. A regenerated turn replaces one the store already holds: the store
+        keeps the first (it has no way to replace a turn), the session the new one."""
+        position = len(session.conversation.turns) - 1
+        if not session.secret or position < session.stored_turns:
+            return
+        try:
+            if self.conversations.append(session.conversation, position):
+                session.stored_turns = position + 1
+        except DatabaseUnavailableError as exc:
+            log.warning("turn %d of conversation %s not stored: %s", position, session.conversation.id, exc)
 
     def new_conversation(self, session: Session | None):
-        """Forget the conversation (the admin login of the session stays)."""
+        """Forget the conversation (the admin login of the session stays); the browser forgets it too.
+        Returns (chat, session, status, feedback status, kept conversation)."""
         fresh = Session(admin=bool(session and session.admin))
-        return [], sources_panel(None), fresh, "", ""
+        return [], fresh, "", "", {}
 
-    def rate(self, rating: int, comment: str, session: Session | None) -> tuple[str, str]:
-        """Store thumbs up/down for the latest answer; returns (status message, comment box)."""
-        if session is None or session.answer is None or session.answer_id is None:
-            return "请先提问，再评价回答。", comment
-        return self._store(session, session.answer_id, session.answer, rating, comment)
-
-    def rate_message(self, index, liked, comment: str, session: Session | None) -> tuple[str, str]:
-        """Thumbs on any answer of the conversation (the chat's own buttons)."""
+    def rate_message(self, index, liked, session: Session | None) -> tuple[str, bool, tuple[str, ...]]:
+        """The thumb on an answer (the chat's own buttons), stored at once; returns (confirmation, whether the reason
+        dialog opens, the reasons it offers)."""
         position = index[0] if isinstance(index, list | tuple) else index
-        entry = session.by_message.get(position) if session else None
-        if entry is None:
-            return "这条消息不能评价。", comment
+        shown = session.by_message.get(position) if session else None
+        if shown is None:
+            return "这条消息不能评价。", False, ()
         if liked in (None, ""):
-            return "已取消评价（之前的记录保留）。", comment
+            session.rated = None
+            return "已取消评价（之前的记录保留）。", False, ()
         rating = 1 if liked is True or liked == "Like" else -1
-        return self._store(session, entry[0], entry[1], rating, comment)
-
-    def _store(self, session: Session, answer_id: str, answer: Answer, rating: int, comment: str) -> tuple[str, str]:
-        outcome = self.feedback.record(
-            answer_id, session.conversation.id, answer.question, answer.text,
-            [c.clause.clause_id for c in answer.citations], rating, comment or "",
-        )
+        outcome = self._store(session, shown, rating, "")
+        session.rated, session.rating = shown, rating
+        thanks = "已记录：有帮助。" if rating > 0 else "已记录：没帮助。"
         if outcome == "updated":
-            return "已更新您对这条回答的评价。", ""
-        return "感谢您的反馈，已记录。", ""
+            thanks = "已更新您的评价：" + ("有帮助。" if rating > 0 else "没帮助。")
+        return thanks + "可以告诉我们原因（可选）：", True, LIKE_REASONS if rating > 0 else DISLIKE_REASONS
+
+    def give_reason(self, reason: str | None, comment: str, session: Session | None) -> str:
+        """The optional reason for the thumb just given, added to its feedback row; returns the confirmation."""
+        if session is None or session.rated is None:
+            return "请先点赞或点踩，再填写原因。"
+        said = "；".join(part for part in ((reason or "").strip(), printable(comment or "").strip()) if part)
+        if not said:
+            return "好的，已记录您的评价。"
+        self._store(session, session.rated, session.rating, said)
+        session.rated = None
+        return "感谢您的反馈，原因已记录。"
+
+    def _store(self, session: Session, shown: Rated, rating: int, comment: str) -> str:
+        answer = shown.answer
+        return self.feedback.record(
+            shown.answer_id, session.conversation.id, answer.question, answer.text,
+            [c.clause.clause_id for c in answer.citations], rating, comment,
+        )
 
     def draft(self, question: str, client: str | None = None):
         """The helpdesk's draft reply and its sources panel."""
@@ -264,97 +399,121 @@ class Page:
         return summary, self.document_rows()
 
 
+# After an answer arrives: its first line in view (the chat would otherwise stay scrolled to its end, the sources).
+SHOW_ANSWER_JS = """() => { setTimeout(() => {
+  const answers = document.querySelectorAll('#chat [data-testid="bot"]');
+  if (answers.length) answers[answers.length - 1].scrollIntoView({block: "start"});
+}, 150); }"""
+# On load: a click on [n] in an answer opens that answer's source n and shows it; a copied answer is its text, the
+# sources as one line each (the chat's copy button would otherwise copy the message's HTML).
+PAGE_JS = """() => {
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest && event.target.closest("a.cite");
+    if (!link) return;
+    const source = document.getElementById(link.getAttribute("href").slice(1));
+    if (!source) return;
+    event.preventDefault();
+    source.open = true;
+    source.scrollIntoView({block: "nearest"});
+    source.classList.add("flash");
+    setTimeout(() => source.classList.remove("flash"), 1600);
+  });
+  const clipboard = navigator.clipboard;
+  if (!clipboard) return;
+  const write = clipboard.writeText.bind(clipboard);
+  clipboard.writeText = (text) => {
+    if (typeof text !== "string" || !/class="(answer-sources|cite|next-step)/.test(text)) return write(text);
+    const doc = new DOMParser().parseFromString(text, "text/html");
+    doc.querySelectorAll("details.source").forEach((d) => {
+      d.replaceWith(doc.createTextNode("\\n" + d.querySelector("summary").textContent.trim()));
+    });
+    doc.querySelectorAll(".sources-title, .next-step").forEach((t) => {
+      t.replaceWith(doc.createTextNode("\\n\\n" + t.textContent.trim()));
+    });
+    return write(doc.body.textContent.replace(/\\*\\*/g, "").replace(/\\n{3,}/g, "\\n\\n").trim());
+  };
+}"""
+
+
 def build_app(page: Page):
-    """The Gradio Blocks app."""
+    """The public Gradio Blocks app: the chat only (no staff or admin element)."""
     import gradio as gr
 
     with gr.Blocks(title="政策在线答疑", analytics_enabled=False) as app:
         session = gr.State(None)
-        gr.Markdown("## 政策在线答疑\n回答只依据知识库中的政策文件原文，并注明出处；没有依据时会如实说明。")
-        with gr.Tab("企业咨询", elem_id="tab-chat"):
+        kept = gr.BrowserState({}, storage_key=BROWSER_STORAGE_KEY, secret=BROWSER_STORAGE_CODE)
+        gr.Markdown("## 政策在线答疑\n回答只依据知识库中的政策文件原文，并注明出处；没有依据时会如实说明。",
+                    elem_id="page-title")
+        chat = gr.Chatbot(show_label=False, height="60vh", elem_id="chat", feedback_options=("Like", "Dislike"),
+                          buttons=["copy"], latex_delimiters=[],  # nothing in a question or a clause is a formula
+                          examples=[{"text": q} for q in example_questions()])
+        feedback_status = gr.Markdown(elem_id="feedback-status")
+        with gr.Group(visible=False, elem_id="feedback-dialog") as dialog:
+            reason = gr.Radio([], label="原因（可选）", elem_id="feedback-reason")
+            comment = gr.Textbox(label="补充说明（可选）", elem_id="feedback-comment", lines=1)
             with gr.Row():
-                with gr.Column(scale=3):
-                    region = gr.Dropdown(page.regions(), value=ALL_REGIONS, label="地区", elem_id="region")
-                    chat = gr.Chatbot(label="对话（每条回答都可以点赞或点踩）", height=460, elem_id="chat",
-                                      feedback_options=("Like", "Dislike"), buttons=["copy"],
-                                      latex_delimiters=[])  # nothing in a question or a clause is a formula
-                    question = gr.Textbox(placeholder="请输入您的问题，例如：吉林省对专精特新企业的专利保险费有补助吗？",
-                                          show_label=False, elem_id="question", lines=1)
-                    with gr.Row():
-                        send = gr.Button("发送", variant="primary", elem_id="send")
-                        new = gr.Button("新对话", elem_id="new-conversation")
-                    status = gr.Markdown(elem_id="chat-status")
-                    gr.Examples(EXAMPLES, inputs=question, label="示例问题")
-                    with gr.Row():
-                        thumbs_up = gr.Button("👍 有帮助", elem_id="thumbs-up", size="sm")
-                        thumbs_down = gr.Button("👎 没帮助", elem_id="thumbs-down", size="sm")
-                    comment = gr.Textbox(label="意见（可选）", elem_id="feedback-comment", lines=1)
-                    feedback_status = gr.Markdown(elem_id="feedback-status")
-                with gr.Column(scale=2):
-                    gr.Markdown("### 引用的政策条款")
-                    sources = gr.HTML(page_sources_placeholder(), elem_id="sources")
-            outputs = [question, chat, sources, session, status]
-            # Questions are answered side by side, up to the settings' limit (gradio's default is one at a time).
-            answering = dict(concurrency_id="answer", concurrency_limit=page.settings.answer_concurrency)
+                give = gr.Button("提交", variant="primary", size="sm", elem_id="feedback-submit")
+                skip = gr.Button("不用了", size="sm", elem_id="feedback-skip")
+        with gr.Row(equal_height=True, elem_id="ask-row"):
+            question = gr.Textbox(placeholder="请输入您想咨询的政策问题",
+                                  show_label=False, elem_id="question", lines=1, scale=5, min_width=180)
+            send = gr.Button("发送", variant="primary", elem_id="send", scale=1, min_width=72)
+        status = gr.Markdown(elem_id="chat-status")
+        with gr.Row(elem_id="chat-options"):
+            region = gr.Dropdown(page.regions(), value=ALL_REGIONS, label="地区", elem_id="region", min_width=140)
+            new = gr.Button("新对话", elem_id="new-conversation", min_width=100)
 
-            def respond(message, history, state, place, request):
-                yield from page.respond(message, history, state, place, client=page.client(request))
+        outputs = [question, chat, session, status]
+        # Questions are answered side by side, up to the settings' limit (gradio's default is one at a time).
+        answering = dict(concurrency_id="answer", concurrency_limit=page.settings.answer_concurrency)
 
-            respond.__annotations__ = {"request": gr.Request}  # gradio passes the request by this annotation
-            send.click(respond, [question, chat, session, region], outputs, **answering)
-            question.submit(respond, [question, chat, session, region], outputs, **answering)
-            new.click(page.new_conversation, [session], [chat, sources, session, status, feedback_status])
-            # The chat's own clear button starts a new conversation too (the history must not linger).
-            chat.clear(page.new_conversation, [session], [chat, sources, session, status, feedback_status])
-            thumbs_up.click(lambda c, s: page.rate(1, c, s), [comment, session], [feedback_status, comment])
-            thumbs_down.click(lambda c, s: page.rate(-1, c, s), [comment, session], [feedback_status, comment])
+        def respond(message, history, state, place, request):
+            yield from page.respond(message, history, state, place, client=page.client(request))
 
-            def on_like(data, text, state):
-                return page.rate_message(data.index, data.liked, text, state)
+        def ask_example(history, state, place, chosen, request):
+            yield from page.respond(chosen.value["text"], history, state, place, client=page.client(request))
 
-            on_like.__annotations__ = {"data": gr.LikeData}  # gradio passes the event data by this annotation
-            chat.like(on_like, [comment, session], [feedback_status, comment])
-        with gr.Tab("工作人员答复", elem_id="tab-helpdesk"):
-            with gr.Row():
-                with gr.Column(scale=3):
-                    hd_question = gr.Textbox(label="企业来函问题", lines=4, elem_id="helpdesk-question")
-                    hd_go = gr.Button("生成答复草稿", variant="primary", elem_id="helpdesk-generate")
-                    hd_status = gr.Markdown(elem_id="helpdesk-status")
-                    hd_draft = gr.Textbox(label="答复草稿（可直接修改后复制）", lines=18, interactive=True,
-                                          buttons=["copy"], elem_id="helpdesk-draft")
-                with gr.Column(scale=2):
-                    gr.Markdown("### 政策依据（逐条核对）")
-                    hd_sources = gr.HTML(page_sources_placeholder(), elem_id="helpdesk-sources")
-            def draft(text, request):
-                return page.draft(text, client=page.client(request))
+        def regenerate(history, state, place, request):
+            yield from page.regenerate(history, state, place, client=page.client(request))
 
-            draft.__annotations__ = {"request": gr.Request}
-            hd_go.click(draft, [hd_question], [hd_draft, hd_sources, hd_status], api_name="draft", **answering)
-        if page.settings.admin_token:
-            with gr.Tab("管理", elem_id="tab-admin"):
-                token = gr.Textbox(label="管理口令", type="password", elem_id="admin-token")
-                enter = gr.Button("进入", elem_id="admin-enter")
-                admin_status = gr.Markdown(elem_id="admin-status")
-                with gr.Group(visible=False) as admin_area:
-                    gr.Markdown("#### 用户反馈")
-                    feedback_table = gr.Dataframe(headers=["时间", "评价", "问题", "意见", "引用条款"], elem_id="feedback-table")
-                    gr.Markdown("#### 已索引的政策文件")
-                    docs_table = gr.Dataframe(headers=["标题", "文号", "地区", "状态", "条款数", "文件"], elem_id="docs-table")
-                    rebuild = gr.Button("重新建立索引", elem_id="admin-reindex")
+        # gradio passes the request and the event's data by these annotations
+        respond.__annotations__ = {"request": gr.Request}
+        ask_example.__annotations__ = {"chosen": gr.SelectData, "request": gr.Request}
+        regenerate.__annotations__ = {"request": gr.Request}
 
-                def on_login(text, state, request):
-                    return page.login(text, state, page.identity.address(
-                        getattr(request.client, "host", None), request.headers or {}))
+        def answered(event) -> None:
+            """After an answer: the browser keeps the conversation's id and secret, and the answer is shown."""
+            event.then(lambda state: state.saved() if state else {}, [session], [kept], api_visibility="private") \
+                 .then(None, js=SHOW_ANSWER_JS, api_visibility="private")
 
-                on_login.__annotations__ = {"request": gr.Request}  # gradio passes the request by this annotation
-                enter.click(on_login, [token, session], [session, admin_area, admin_status, feedback_table, docs_table])
-                rebuild.click(page.reindex, [session], [admin_status, docs_table])
+        answered(send.click(respond, [question, chat, session, region], outputs, **answering))
+        answered(question.submit(respond, [question, chat, session, region], outputs, api_visibility="private", **answering))
+        answered(chat.example_select(ask_example, [chat, session, region], outputs, api_visibility="private", **answering))
+        answered(chat.retry(regenerate, [chat, session, region], outputs, api_visibility="private", **answering))
+
+        closed = gr.update(visible=False)
+        forget = [chat, session, status, feedback_status, kept]
+        new.click(page.new_conversation, [session], forget).then(lambda: closed, None, [dialog], api_visibility="private")
+        # The chat's own clear button starts a new conversation too (the history must not linger).
+        chat.clear(page.new_conversation, [session], forget).then(lambda: closed, None, [dialog], api_visibility="private")
+
+        def on_like(data, state):
+            said, opens, reasons = page.rate_message(data.index, data.liked, state)
+            return said, gr.update(visible=opens), gr.update(choices=list(reasons), value=None), ""
+
+        on_like.__annotations__ = {"data": gr.LikeData}
+        chat.like(on_like, [session], [feedback_status, dialog, reason, comment], api_visibility="private")
+        give.click(lambda r, c, s: (page.give_reason(r, c, s), closed), [reason, comment, session],
+                   [feedback_status, dialog], api_visibility="private")
+        skip.click(lambda: ("好的，已记录您的评价。", closed), None, [feedback_status, dialog], api_visibility="private")
+
+        def on_load(saved):
+            text, examples, places, history, fresh, said = page.on_load(saved)
+            return (gr.update(value=history, placeholder=text, examples=[{"text": q} for q in examples]),
+                    gr.update(choices=places), fresh, said, fresh.saved())
+
+        app.load(on_load, [kept], [chat, region, session, status, kept], api_visibility="private")
     return app
-
-
-def page_sources_placeholder() -> str:
-    """The empty sources panel."""
-    return sources_panel(None)
 
 
 def serve_options(settings) -> dict:
@@ -362,7 +521,7 @@ def serve_options(settings) -> dict:
     import gradio as gr
 
     theme = gr.themes.Default(font=["system-ui", "PingFang SC", "Microsoft YaHei", "sans-serif"], font_mono=["monospace"])
-    return dict(server_name=settings.host, server_port=settings.port, theme=theme, css=PAGE_CSS,
+    return dict(server_name=settings.host, server_port=settings.port, theme=theme, css=PAGE_CSS, js=PAGE_JS,
                 ssr_mode=False, show_error=False, footer_links=[])
 
 

@@ -65,7 +65,7 @@ def test_the_chat_page_works_inside_the_portals_iframe_and_the_portal_may_call_t
         chat = page.frame_locator("iframe#policyqa")
         chat.locator("#question textarea").fill("日照市对达到考核目标的区县最高奖励多少?")
         chat.locator("#send").click()
-        chat.locator("#sources .source").first.wait_for(timeout=60000)
+        chat.locator("#chat .answer-sources").first.wait_for(timeout=60000)
         assert "300万元" in chat.locator('#chat [data-testid="bot"]').last.inner_text()
         answer = page.evaluate("() => window.askApi('吉林省对专精特新企业的专利保险费有补助吗?')")
         assert "3年" in answer["answer"] and answer["citations"]

@@ -95,14 +95,14 @@ def test_the_pages_gradio_api_counts_against_the_same_allowance_and_body_limit(a
     with TestClient(make_app(settings, embedder=fake_embedder, warm_up=False)) as client:
         statuses = []
         for _ in range(3):
-            started = client.post("/gradio_api/call/draft", json={"data": [JILIN]})
+            started = client.post("/gradio_api/call/respond", json={"data": [JILIN, [], "全部地区"]})
             assert started.status_code == 200, started.text
-            events = client.get(f"/gradio_api/call/draft/{started.json()['event_id']}").text
-            statuses.append(json.loads(events.split("data: ", 1)[1].splitlines()[0])[2])
+            events = client.get(f"/gradio_api/call/respond/{started.json()['event_id']}").text
+            statuses.append(json.loads(events.split("data: ", 1)[1].splitlines()[0])[-1])  # the status line
         assert "请求过于频繁" not in statuses[0] and "请求过于频繁" not in statuses[1]
         assert "请求过于频繁" in statuses[2]
         assert client.post("/api/ask", json={"question": JILIN}).status_code == 429  # one allowance for both
-        huge = client.post("/gradio_api/call/draft", json={"data": ["吉" * 400_000]})
+        huge = client.post("/gradio_api/call/respond", json={"data": ["吉" * 400_000, [], "全部地区"]})
         assert huge.status_code == 413 and huge.json()["error"] == "too_large"
 
 

@@ -11,6 +11,7 @@ from core.prompts import REFUSAL, PromptError, render
 from index.clauses import split_clauses
 from serve.feedback import FeedbackStore
 from serve.presenter import (
+    answer_message,
     chat_message,
     helpdesk_draft,
     highlight,
@@ -18,6 +19,7 @@ from serve.presenter import (
     sources_panel,
     stream_chunks,
     user_message,
+    welcome,
 )
 from tests.test_clean import RIZHAO
 from tests.test_metadata import doc
@@ -151,3 +153,50 @@ def test_a_question_not_in_chinese_is_not_shown_as_a_gap_of_the_knowledge_base()
     assert chat_message(english).startswith("目前只能用中文回答问题。Please ask in Chinese")
     assert "知识库中没有" not in sources_panel(english)
     assert helpdesk_draft(english) == english.text
+
+
+def test_each_marker_of_an_answer_links_to_its_own_source_under_it(rizhao_clause):
+    message = answer_message(answer_with(rizhao_clause), "a1")
+    assert '<a class="cite" href="#a1-1" data-key="1">[1]</a>' in message
+    source = message.split('<details class="source" id="a1-1"', 1)[1]
+    assert "三、（一）2" in source and "日政办字〔2022〕10号" in source and 'badge-period_ended">实施期已届满' in source
+    assert "<mark>" in source and "市财政给予最高300万元奖励" in source.split("<mark>")[1]
+    assert "\n\n" not in message.split('<div class="answer-sources"', 1)[1]  # one HTML block: Markdown never splits it
+    unknown = answer_with(rizhao_clause, text="最高300万元[1]，另见[7]。")
+    assert "[7]" in answer_message(unknown, "a2") and 'href="#a2-7"' not in answer_message(unknown, "a2")
+
+
+def test_a_not_sure_answer_lists_related_clauses_never_as_citations_and_a_next_step(rizhao_clause):
+    from dataclasses import replace
+
+    from assistant.types import Evidence
+
+    not_sure = replace(answer_with(rizhao_clause, refused=True), related=(Evidence(rizhao_clause, 0.5, 1),),
+                       reason="no_support")
+    message = answer_message(not_sure, "a3")
+    assert "可能相关的条款（未作为回答的依据）" in message and 'class="source related"' in message
+    assert "三、（一）2" in message and 'class="cite"' not in message and "来源" not in message
+    assert render("refusal_next_step") in message and "转人工" in message
+
+
+def test_a_refusal_shows_the_next_step_and_a_rephrase_request_does_not(rizhao_clause):
+    refused = answer_message(answer_with(rizhao_clause, refused=True), "a4")
+    assert refused.startswith("ℹ️ **未找到政策依据**") and REFUSAL in refused
+    assert render("refusal_next_step") in refused and "answer-sources" not in refused
+    english = Answer("Does Jilin subsidise patent insurance?", True, (Part(render("english_question")),),
+                     reason="not_chinese")
+    assert "转人工" not in answer_message(english, "a5") and "未找到政策依据" not in answer_message(english, "a5")
+
+
+def test_the_welcome_lists_documents_with_number_place_and_status_and_counts_the_rest(rizhao_clause):
+    from dataclasses import replace
+
+    rizhao = rizhao_clause.doc
+    docs = [rizhao] + [replace(rizhao, doc_id=f"d{i}", title=f"某市政策{i:02d}", draft=True) for i in range(14)]
+    shown = welcome(docs, TODAY, limit=12)
+    assert "15 份政策文件" in shown and "日照市" in shown and "日政办字〔2022〕10号" in shown
+    assert shown.count('class="coverage-doc"') == 12 and "另有 3 份文件" in shown
+    assert 'badge-period_ended">实施期已届满' in shown and 'badge-draft_for_comment">征求意见稿' in shown
+    assert render("welcome_empty") in welcome([], TODAY)
+    hostile = replace(rizhao, title="<script>alert(1)</script>")
+    assert "<script>" not in welcome([hostile], TODAY)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.question import answer_kinds, states_wanted, wanted_kinds
+from assistant.question import answer_kinds, mandarin, states_wanted, wanted_kinds
+from core.textnorm import to_simplified
 
 
 @pytest.mark.parametrize(
@@ -41,3 +42,20 @@ def test_whether_a_clause_states_the_kind_asked(question, text, states):
 def test_every_kind_has_both_patterns():
     assert {k.name for k in answer_kinds()} >= {"amount", "rate", "date", "contact", "who"}
     assert all(k.asked.pattern and k.stated.pattern for k in answer_kinds())
+
+
+@pytest.mark.parametrize(
+    ("typed", "read"),
+    [
+        ("江門有冇專門嘅貸款產品？", "江门有没有专门的贷款产品？"),
+        ("係用咩方式組織嘅？", "是用什么方式组织的？"),
+        ("按邊份辦法嚟做？", "按哪份办法来做？"),
+        ("出咗壞賬銀行要承擔幾多？", "出了坏账银行要承担多少？"),
+        ("政府會唔會優先保障？", "政府会不会优先保障？"),
+        # Words that are Mandarin too stay as they are (系统, 体系, 仲裁, 同时, 紧张, 人工智能).
+        ("申请仲裁同时完善管理体系", "申请仲裁同时完善管理体系"),
+        ("用电紧张的人工智能企业", "用电紧张的人工智能企业"),
+    ],
+)
+def test_cantonese_words_are_read_in_mandarin(typed, read):
+    assert mandarin(to_simplified(typed)) == read

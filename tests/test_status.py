@@ -32,6 +32,15 @@ from tests.test_metadata import doc
         ("四川省关于免费健康申报证明有效期至什么时候？", False),
         ("专精特新企业的认定有效期是几年?", False),
         ("吉林的还有效吗?", True),
+        # Other everyday words for validity and for the issued text (rules/status.yaml).
+        ("这份文件现在还算数吗?", True),
+        ("那个方案是正式印发的吗？", True),
+        ("这个是现行有效的政策吗", True),
+        ("那份文件过了有效期没？", True),
+        ("我们还能按照这个方案申报吗？", True),
+        ("56号文现在还生效吗", True),
+        ("正式员工要有多少人才能申请?", False),
+        ("按照方案申报需要准备什么材料?", False),
     ],
 )
 def test_asks_status(question, expected):
@@ -40,7 +49,8 @@ def test_asks_status(question, expected):
 
 @pytest.mark.parametrize(
     ("question", "expected"),
-    [("这个行动计划什么时候发布的?", True), ("日照的方案是哪天印发的?", True), ("发布日期是哪天", True), ("什么时候能申请补贴?", False)],
+    [("这个行动计划什么时候发布的?", True), ("日照的方案是哪天印发的?", True), ("发布日期是哪天", True),
+     ("吉林那份文件是哪年发的?", True), ("什么时候能申请补贴?", False), ("补贴哪年发的钱?", False)],
 )
 def test_asks_date(question, expected):
     assert asks_date(question) is expected

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from index.build import build
 from serve.factory import make_app
+from serve.feedback import FeedbackStore
 from serve.handoff import asks_for_person
 from serve.store import ConversationStore, open_database
 
@@ -330,11 +331,40 @@ def test_one_ticket_a_turn_however_it_is_handed_over(desk_client):
     assert person["reason"] == "handoff"
 
 
-def test_a_thumbs_down_on_the_chat_page_opens_a_ticket_for_that_turn(desk_client):
+def test_the_chat_pages_turns_reach_the_desk_and_a_reload_shows_the_staff_reply(desk_settings, fake_embedder):
+    from serve.desk import Desk, PageAssistant, PageConversations, PageFeedback
+    from serve.factory import make_assistant
+    from serve.tickets import TicketStore
+    from serve.web import Page
+
+    build(desk_settings, fake_embedder, progress=False)
+    engine = open_database(f"sqlite:///{desk_settings.data_dir / 'page.sqlite'}")
+    desk = Desk(ConversationStore(engine), TicketStore(engine), FeedbackStore(engine), desk_settings)
+    page = Page(PageAssistant(make_assistant(desk_settings, fake_embedder), desk), PageFeedback(engine, desk),
+                desk_settings, stream_delay=0, conversations=PageConversations(engine, desk),
+                stored_messages=desk.page_messages)
+
+    def say(message, history, session):
+        *_, (_, history, session, _) = page.respond(message, history, session, "全部地区")
+        return history, session
+
+    history, session = say(ANSWERED, [], None)
+    history, session = say(NO_BASIS, history, session)  # not sure: opened by the page's turn
+    assert [(t.turn, t.reason) for t in desk.tickets.queue()] == [(1, "not_sure")]
+    page.rate_message(1, "Dislike", session)  # the first answer, rated down on the page
+    history, session = say("转人工", history, session)  # hands over turn 1 again: the same ticket
+    assert [(t.turn, t.reason) for t in desk.tickets.queue()] == [(1, "not_sure"), (0, "thumbs_down")]  # oldest first
+    assert "工作人员" in history[-1]["content"]
+    desk.reply(desk.tickets.for_turn(session.conversation.id, 1).ticket_id, "您好！请咨询当地住房公积金管理中心。")
+    restored, again, _ = page.restore(session.saved())
+    shown = [m["content"] for m in restored]
+    assert len(restored) == 7 and "工作人员已答复（吉林省工业和信息化厅，" in shown[4]  # 3 turns, 1 staff reply
+    assert "请咨询当地住房公积金管理中心" in shown[4] and "3年" in shown[1]
+    assert again.conversation.id == session.conversation.id
+
+
+def test_a_thumbs_down_on_a_conversation_the_store_does_not_hold_opens_nothing(desk_client):
     desk = desk_client.app.state.service.desk
-    answer = desk_client.app.state.service.assistant.ask(ANSWERED)
-    assert desk.rated_on_page("page-conversation", 0, answer, 1) is None
-    ticket = desk.rated_on_page("page-conversation", 0, answer, -1)
-    again = desk.rated_on_page("page-conversation", 0, answer, -1)
-    assert ticket.ticket_id == again.ticket_id and ticket.reason == "thumbs_down" and ticket.attempt == answer.text
-    assert ticket.clause_ids == tuple(c.clause.clause_id for c in answer.citations)
+    assert desk.rated_on_page("kept-in-the-session-only", ANSWERED, -1) is None
+    assert desk.rated_on_page("kept-in-the-session-only", ANSWERED, 1) is None
+    assert queue(desk_client)["tickets"] == []
