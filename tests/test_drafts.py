@@ -37,6 +37,7 @@ def test_the_responsible_units_are_read_from_the_clause_each_once():
     assert responsible_units(clauses) == ["省工业和信息化厅、省财政厅及各市〔州〕、县〔市〕政府", "市科技局"]
 
 
+@pytest.mark.slow
 def test_the_checks_catch_what_the_chats_helpdesk_draft_does(real_index):
     settings = real_index.model_copy(update={"reply_unit": UNIT})
     assistant = make_assistant(settings)
