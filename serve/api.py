@@ -20,7 +20,7 @@ from core.errors import LLMUnavailableError, PolicyQAError, ServiceUnavailableEr
 from core.prompts import render
 from core.textnorm import clean_input
 from index.documents import doc_ids_for
-from index.loaders import PackageLimits, corpus_files
+from index.loaders import corpus_files
 from serve import uploads
 from serve.clients import ClientIdentity, bearer
 from serve.openai_compat import MODEL_PREFIX, ChatCompletionRequest, completion, completion_chunks, user_turns
@@ -31,6 +31,7 @@ from serve.throttle import LoginThrottle
 log = logging.getLogger(__name__)
 API_PREFIXES = ("/api/", "/v1/")
 PAGE_API_PREFIX = "/gradio_api/"  # the chat page's own API: what the page sends, and callable directly
+PAGE_API_PREFIXES = (PAGE_API_PREFIX, "/staff" + PAGE_API_PREFIX)  # and the staff desk's
 ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 
 
@@ -70,8 +71,10 @@ class AskRequest(BaseModel):
     )
     region: str | None = Field(None, max_length=50, description="Answer only from this region's documents.")
     generator: str | None = Field(None, max_length=50, description="A generator clients may choose (default: settings).")
+    contact: str = Field("", max_length=200, description="How staff may reach the asker (phone, mail), kept on the "
+                         "ticket when this message is handed to a person (a refusal, \"转人工\"). Optional.")
 
-    _clean = field_validator("question", "region", "generator")(lambda value: value and clean_input(value))
+    _clean = field_validator("question", "region", "generator", "contact")(lambda value: value and clean_input(value))
 
 
 class Problem(BaseModel):
@@ -192,11 +195,12 @@ def build_api(service: Service, settings, limiter: RateLimiter | None = None,
             started = {"conversation_secret": secret}
         history = [m.content for m in body.history or [] if m.role == "user"]
         asked = ask(body.question, conversation_id=conversation_id, conversation_secret=secret, history=history,
-                    region=body.region, generator=body.generator)
+                    region=body.region, generator=body.generator, contact=body.contact)
         answer = asked.answer
+        from_book = {"answer_book": asked.entry.fields()} if asked.entry is not None else {}
         return {"conversation_id": asked.conversation_id, **started, "turn": asked.turn, "generator": asked.generator,
                 "history_left_out": asked.history_left_out, "resolved_question": answer.resolved_question,
-                **answer.record(), **answer.fields()}
+                **answer.record(), **answer.fields(), **from_book}
 
     def ask_with(generator: str | None) -> None:
         try:
@@ -265,18 +269,14 @@ def build_api(service: Service, settings, limiter: RateLimiter | None = None,
             if declared and declared.isdigit() and int(declared) > settings.max_upload_bytes:
                 raise uploads.UploadRejected(413, f"the file is larger than {settings.max_upload_bytes} bytes")
             content = await request.body()
-            uploads.check_content(name, content, settings.max_upload_bytes, PackageLimits.from_settings(settings),
-                                  settings.max_document_chars)
+            accepted = uploads.accept(settings, name, content)
         except uploads.UploadRejected as exc:
             raise ApiError(exc.status, "upload_rejected", str(exc)) from None
-        folder = uploads.held_dir(settings)
-        reasons = uploads.screen_upload(folder, name, content, PackageLimits.from_settings(settings))
-        if reasons:  # never indexed, so never quoted, until an administrator approves it
-            uploads.hold(folder, name, content, reasons)
-            log.warning("document %s held for review: %s", name, "; ".join(reasons))
-            return {"filename": name, "doc_id": None, "replaced": False, "held": True, "reasons": reasons,
-                    "indexing": None}
-        replaced = uploads.store(settings.corpus_dir, name, content)
+        if accepted.held:
+            log.warning("document %s held for review: %s", name, "; ".join(accepted.reasons))
+            return {"filename": name, "doc_id": None, "replaced": False, "held": True,
+                    "reasons": list(accepted.reasons), "indexing": None}
+        replaced = accepted.replaced
         log.info("document %s %s (%d bytes)", name, "replaced" if replaced else "uploaded", len(content))
         doc_id = next((found for path, found in doc_ids_for(corpus_files(settings.corpus_dir)).items()
                        if path.name == name), None)
@@ -309,11 +309,9 @@ def build_api(service: Service, settings, limiter: RateLimiter | None = None,
     @app.delete("/api/documents/{doc_id}", tags=["admin"], summary="Remove a document; re-indexed in the background",
                 status_code=202, responses=ADMIN_ERRORS, dependencies=[Depends(admin)])
     def delete_document(doc_id: str) -> dict:
-        paths = {found: path for path, found in doc_ids_for(corpus_files(settings.corpus_dir)).items()}
-        path = paths.get(doc_id)
+        path = uploads.remove_document(settings.corpus_dir, doc_id)
         if path is None:
             raise ApiError(404, "not_found", f"no document {doc_id!r} in the corpus")
-        path.unlink()
         log.info("document %s removed (%s)", doc_id, path.name)
         return {"doc_id": doc_id, "filename": path.name, "indexing": _reindex()}
 
@@ -321,6 +319,11 @@ def build_api(service: Service, settings, limiter: RateLimiter | None = None,
               status_code=202, responses=ADMIN_ERRORS, dependencies=[Depends(admin)])
     def reindex() -> dict:
         return {"indexing": _reindex()}
+
+    if service.desk is not None:
+        from serve import desk_api
+
+        desk_api.register(app, service.desk, settings, ApiError, rate_limited, identity, logins)
 
     @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
     @app.api_route("/v1/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
@@ -354,10 +357,10 @@ class BodyLimit:
         self.max_page_bytes = max_page_bytes or max_bytes
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or not scope["path"].startswith((*API_PREFIXES, PAGE_API_PREFIX)):
+        if scope["type"] != "http" or not scope["path"].startswith((*API_PREFIXES, *PAGE_API_PREFIXES)):
             return await self.app(scope, receive, send)
         upload = scope["path"].rstrip("/") == "/api/documents" and scope["method"] == "POST"
-        page = scope["path"].startswith(PAGE_API_PREFIX)
+        page = scope["path"].startswith(PAGE_API_PREFIXES)
         limit = self.max_upload_bytes if upload else self.max_page_bytes if page else self.max_bytes
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length", b"")

@@ -10,10 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from assistant.chain import Assistant
-from assistant.conversation import Conversation
+from assistant.conversation import Conversation, Turn, is_follow_up
 from assistant.generators import GENERATORS
 from assistant.types import Answer
-from core.errors import ConfigError, PolicyQAError, ServiceUnavailableError
+from core.errors import ConfigError, DatabaseUnavailableError, PolicyQAError, ServiceUnavailableError
+from serve.answer_book import AnswerBook, Entry, entry_answer
+from serve.desk import Desk
 from serve.store import ConversationStore
 
 log = logging.getLogger(__name__)
@@ -28,6 +30,7 @@ class Asked:
     turn: int
     generator: str
     history_left_out: int = 0  # earlier messages of a client's history not replayed (over the limits)
+    entry: Entry | None = None  # the 答疑库 entry it was answered from
 
 
 class UnknownGenerator(ConfigError):
@@ -59,9 +62,11 @@ class Service:
     """Answers API questions from one knowledge base, with the settings' generator or another registered one."""
 
     def __init__(self, assistant: Assistant, conversations: ConversationStore, settings,
-                 reindexer: Reindexer | None = None):
+                 reindexer: Reindexer | None = None, desk: Desk | None = None, book: AnswerBook | None = None):
         self.assistant = assistant
         self.conversations = conversations
+        self.desk = desk  # tickets: a stored conversation's refusals and "转人工" are handed to staff
+        self.book = book  # the 答疑库: a question asked the same as a published entry is answered from it
         self.settings = settings
         self.reindexer = reindexer
         self._by_generator: dict[str, Assistant] = {settings.generator: assistant}
@@ -90,10 +95,13 @@ class Service:
             return self._by_generator[name]
 
     def ask(self, question: str, conversation_id: str | None = None, history: list[str] | None = None,
-            region: str | None = None, generator: str | None = None, conversation_secret: str | None = None) -> Asked:
+            region: str | None = None, generator: str | None = None, conversation_secret: str | None = None,
+            contact: str = "") -> Asked:
         """Answer a message: in a stored conversation (``conversation_id`` with the secret it was started with:
         loaded, then the turn appended), or after a history of earlier user messages the client keeps (its latest
-        ones within the settings' limits asked again, in order, in a fresh conversation)."""
+        ones within the settings' limits asked again, in order, in a fresh conversation). In a stored conversation
+        the answer's text is kept, and a refusal, a "not sure" or the asker's "转人工" (``contact``: how to reach
+        them, optional) opens a ticket for staff."""
         assistant = self.answerer(generator)
         name = generator or self.settings.generator
         if conversation_id is not None:
@@ -102,9 +110,17 @@ class Service:
                                            "conversation_secret it was started with)")
             conversation = self.conversations.load(conversation_id, assistant.kb.by_id)
             position = len(conversation.turns)
-            answer = self._one(assistant, question, conversation, region, heavy=self._long(question))
-            self.conversations.append(conversation, position)
-            return Asked(answer, conversation_id, position, name)
+            if self.desk is not None and self.desk.wants_person(question):  # "转人工": no policy answer, a ticket
+                answer, _ = self.desk.person_asked(conversation, question, contact)
+                if self.conversations.append(conversation, position):
+                    self.desk.after_answer(conversation_id, position, answer)
+                return Asked(answer, conversation_id, position, name)
+            answer, entry = self._from_book(question, conversation)
+            if answer is None:
+                answer = self._one(assistant, question, conversation, region, heavy=self._long(question))
+            if self.conversations.append(conversation, position) and self.desk is not None:
+                self.desk.after_answer(conversation_id, position, answer, contact)
+            return Asked(answer, conversation_id, position, name, entry=entry)
         history = history or []
         replayed = bounded_history(history, self.settings.max_history_turns, self.settings.max_history_chars)
         deadline = time.monotonic() + self.settings.max_answer_seconds
@@ -117,8 +133,28 @@ class Service:
                 break
             self._one(assistant, earlier, conversation, region, heavy=True)
             asked += 1
-        answer = self._one(assistant, question, conversation, region, heavy=self._long(question))
-        return Asked(answer, None, len(conversation.turns) - 1, name, history_left_out=len(history) - asked)
+        answer, entry = self._from_book(question, conversation)
+        if answer is None:
+            answer = self._one(assistant, question, conversation, region, heavy=self._long(question))
+        return Asked(answer, None, len(conversation.turns) - 1, name, history_left_out=len(history) - asked,
+                     entry=entry)
+
+    def _from_book(self, question: str, conversation: Conversation) -> tuple[Answer | None, Entry | None]:
+        """The answer from the 答疑库 entry that asks the same (appended to the conversation), or (None, None).
+        A follow-up is not matched: it asks something only with what it follows."""
+        if self.book is None or (conversation.turns and is_follow_up(question)):
+            return None, None
+        try:
+            match = self.book.match(question[: self.settings.max_question_chars])
+        except DatabaseUnavailableError as exc:  # the documents can still answer
+            log.warning("答疑库 not searched: %s", exc)
+            return None, None
+        if match is None:
+            return None, None
+        answer = entry_answer(question, match, self.assistant.kb.by_id, self.settings.current_date())
+        conversation.turns.append(Turn(question, question, answer))
+        log.info("answered from 答疑库 entry %d (similarity %.3f)", match.entry.entry_id, match.similarity)
+        return answer, match.entry
 
     def _long(self, question: str) -> bool:
         return len(question) > self.settings.api_long_question_chars

@@ -1,5 +1,5 @@
 """The service's database through SQLAlchemy: conversations (so any app copy can answer a conversation's next
-message) and feedback. SQLite in the data directory by default; PostgreSQL by URL when several copies run."""
+message), what was said in them (answers and staff replies), tickets handed to staff, and feedback. SQLite in the data directory by default; PostgreSQL by URL when several copies run."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import logging
 import secrets
 import uuid
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import (
@@ -21,7 +22,9 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     create_engine,
+    delete,
     event,
     insert,
     select,
@@ -71,6 +74,60 @@ conversations_table = Table(
     Column("conversation_id", String(64), primary_key=True),
     Column("secret_sha256", String(64), nullable=False),
     Column("created_at", String(32), nullable=False),
+)
+
+
+# What was said in a conversation besides the asker's messages (those are in conversation_turns): the assistant's
+# answer to each turn, and a staff member's reply to a turn handed over (one of each a turn: a reply sent twice is
+# stored once). A table of its own, so a data directory of an older version gains it by create_all.
+messages_table = Table(
+    "conversation_messages", metadata,
+    Column("conversation_id", String(64), primary_key=True),
+    Column("turn", Integer, primary_key=True),
+    Column("role", String(16), primary_key=True),  # "assistant" or "staff"
+    Column("text", Text, nullable=False),
+    Column("refused", Boolean, nullable=False, server_default=text("false")),
+    Column("clause_ids", Text, nullable=False, server_default="[]"),  # JSON list: cited, else possibly related
+    Column("unit", Text, nullable=False, server_default=""),  # the replying unit (staff)
+    Column("created_at", String(32), nullable=False),
+)
+
+# A conversation turn handed to a person: one ticket a turn, however often it is asked for.
+tickets_table = Table(
+    "tickets", metadata,
+    Column("ticket_id", Integer, primary_key=True, autoincrement=True),
+    Column("conversation_id", String(64), nullable=False, index=True),
+    Column("turn", Integer, nullable=False),
+    Column("reason", String(32), nullable=False),  # serve.handoff.TICKET_REASONS
+    Column("question", Text, nullable=False),
+    Column("attempt", Text, nullable=False),  # the assistant's answer to it
+    Column("clause_ids", Text, nullable=False),  # JSON list: the closest clauses
+    Column("contact", Text, nullable=False, server_default=""),
+    Column("status", String(16), nullable=False),  # open | in_progress | answered
+    Column("draft", Text, nullable=False, server_default=""),  # staff's text kept before it is sent
+    Column("reply", Text, nullable=False, server_default=""),
+    Column("unit", Text, nullable=False, server_default=""),
+    Column("created_at", String(32), nullable=False),
+    Column("updated_at", String(32), nullable=False),
+    Column("replied_at", String(32), nullable=False, server_default=""),
+    UniqueConstraint("conversation_id", "turn", name="one_ticket_a_turn"),
+)
+
+
+# The 答疑库: staff answers published as curated Q&A entries, answered from when a later question asks the same.
+entries_table = Table(
+    "qa_entries", metadata,
+    Column("entry_id", Integer, primary_key=True, autoincrement=True),
+    Column("ticket_id", Integer, nullable=True, unique=True),  # the ticket it was published from (one entry a ticket)
+    Column("question", Text, nullable=False),
+    Column("answer", Text, nullable=False),
+    Column("clause_ids", Text, nullable=False),  # JSON list: the clauses the answer rests on
+    Column("unit", Text, nullable=False),
+    Column("published_on", String(10), nullable=False),  # the date it states, local (YYYY-MM-DD)
+    Column("retired", Boolean, nullable=False, server_default=text("false")),
+    Column("revision", Integer, nullable=False, server_default=text("1")),  # +1 a change: how copies notice it
+    Column("created_at", String(32), nullable=False),
+    Column("updated_at", String(32), nullable=False),
 )
 
 
@@ -135,6 +192,25 @@ def reachable(engine: Engine):
 
 def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8", "replace")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message of a stored conversation as the asker sees it again: theirs (``user``), the assistant's answer,
+    or a staff member's reply (``staff``, with the replying unit)."""
+
+    turn: int
+    role: str
+    text: str
+    created_at: str
+    refused: bool = False
+    clause_ids: tuple[str, ...] = ()
+    unit: str = ""
+
+    def fields(self) -> dict:
+        """JSON-ready."""
+        return {"turn": self.turn, "role": self.role, "text": self.text, "created_at": self.created_at,
+                "refused": self.refused, "clause_ids": list(self.clause_ids), "unit": self.unit}
 
 
 class ConversationStore:
@@ -209,3 +285,55 @@ class ConversationStore:
             log.warning("conversation %s: turn %d was stored by another request first", conversation.id, position)
             return False
         return True
+
+    def exists(self, conversation_id: str) -> bool:
+        """Whether the server started this conversation and it has not been deleted."""
+        with reachable(self.engine), self.engine.connect() as connection:
+            return connection.execute(
+                select(conversations_table.c.conversation_id)
+                .where(conversations_table.c.conversation_id == conversation_id)
+            ).first() is not None
+
+    def record_answer(self, conversation_id: str, turn: int, answer: Answer, clause_ids: list[str]) -> None:
+        """Keep the answer's text to turn ``turn``, so a reloaded page can show the conversation as it was."""
+        row = dict(conversation_id=conversation_id, turn=turn, role="assistant", text=answer.text,
+                   refused=answer.refused, clause_ids=json.dumps(clause_ids, ensure_ascii=False), unit="",
+                   created_at=now())
+        try:
+            with reachable(self.engine), self.engine.begin() as connection:
+                connection.execute(insert(messages_table).values(**row))
+        except IntegrityError:
+            log.warning("conversation %s: the answer to turn %d was stored before", conversation_id, turn)
+
+    def messages(self, conversation_id: str) -> list[Message]:
+        """The conversation's messages in order: each turn's question, its answer (when stored: turns of an older
+        version have none) and a staff reply to it."""
+        with reachable(self.engine), self.engine.connect() as connection:
+            turns = connection.execute(
+                select(turns_table).where(turns_table.c.conversation_id == conversation_id)
+                .order_by(turns_table.c.position)
+            ).all()
+            said = connection.execute(
+                select(messages_table).where(messages_table.c.conversation_id == conversation_id)
+            ).all()
+        by_turn: dict[int, dict[str, Message]] = {}
+        for row in said:
+            by_turn.setdefault(row.turn, {})[row.role] = Message(
+                row.turn, row.role, row.text, row.created_at, bool(row.refused), tuple(json.loads(row.clause_ids)),
+                row.unit)
+        out: list[Message] = []
+        for row in turns:
+            out.append(Message(row.position, "user", row.question, row.created_at))
+            out.extend(by_turn.get(row.position, {})[role] for role in ("assistant", "staff")
+                       if role in by_turn.get(row.position, {}))
+        return out
+
+    def delete(self, conversation_id: str) -> bool:
+        """Delete the conversation, its turns and messages (its tickets stay, for the staff's record); False when
+        there was none."""
+        with reachable(self.engine), self.engine.begin() as connection:
+            gone = connection.execute(delete(conversations_table)
+                                      .where(conversations_table.c.conversation_id == conversation_id)).rowcount
+            connection.execute(delete(turns_table).where(turns_table.c.conversation_id == conversation_id))
+            connection.execute(delete(messages_table).where(messages_table.c.conversation_id == conversation_id))
+        return bool(gone)

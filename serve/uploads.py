@@ -9,6 +9,7 @@ import os
 import re
 import threading
 import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import DocumentError
@@ -142,3 +143,39 @@ def _write(target: Path, content: bytes) -> None:
     partial = target.with_name(f".partial-{os.getpid()}-{threading.get_ident()}")
     partial.write_bytes(content)
     os.replace(partial, target)
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """An upload that was taken: stored in the corpus (``replaced``: over a file of that name), or held for review
+    with its ``reasons``."""
+
+    filename: str
+    held: bool
+    reasons: tuple[str, ...] = ()
+    replaced: bool = False
+
+
+def accept(settings, filename: str, content: bytes) -> Accepted:
+    """Check an upload's name, type and size, screen it, and store it in the corpus or hold it for review (the API's
+    upload and the staff desk's); UploadRejected when it may not be stored at all."""
+    name = check_name(filename)
+    limits = PackageLimits.from_settings(settings)
+    check_content(name, content, settings.max_upload_bytes, limits, settings.max_document_chars)
+    folder = held_dir(settings)
+    reasons = screen_upload(folder, name, content, limits)
+    if reasons:  # never indexed, so never quoted, until an administrator approves it
+        hold(folder, name, content, reasons)
+        return Accepted(name, True, tuple(reasons))
+    return Accepted(name, False, (), store(settings.corpus_dir, name, content))
+
+
+def remove_document(corpus_dir: Path, doc_id: str) -> Path | None:
+    """Delete the corpus file of a document (the API's delete and the staff desk's); None when there is none."""
+    from index.documents import doc_ids_for
+    from index.loaders import corpus_files
+
+    path = {found: path for path, found in doc_ids_for(corpus_files(corpus_dir)).items()}.get(doc_id)
+    if path is not None:
+        path.unlink()
+    return path

@@ -352,8 +352,9 @@ def test_a_reload_keeps_the_conversation(sized, server):
     assert page.evaluate("() => localStorage.getItem('policyqa-conversation')")  # the id and secret, kept
     database = sqlite3.connect(server["database"])
     started = database.execute("SELECT conversation_id FROM conversation_turns ORDER BY rowid DESC LIMIT 1").fetchone()[0]
-    page.reload()
-    page.wait_for_function(f"() => ({STATUS}).includes('已接续')", timeout=30000)
+    page.reload()  # the stored messages are shown again (the desk's Desk.page_messages), the answer's text too
+    page.wait_for_function(f"() => [...document.querySelectorAll('{BOT}')].some(m => m.innerText.includes('3年'))",
+                           timeout=30000)
     shot(page, f"19-reloaded-{size}", whole=False)
     answer = ask(page, "最多补几年?")  # a follow-up of the question asked before the reload
     assert "3年" in answer and "二、（三）14" in answer
@@ -365,4 +366,4 @@ def test_a_reload_keeps_the_conversation(sized, server):
     page.reload()
     page.wait_for_selector("#chat .welcome .coverage-doc", timeout=30000)
     time.sleep(1)
-    assert "已接续" not in page.evaluate(f"() => {STATUS}")  # 新对话 forgets it in the browser too
+    assert "已接续" not in page.evaluate(f"() => {STATUS}") and not bot_messages(page)  # 新对话 forgets it there too
