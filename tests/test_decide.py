@@ -87,3 +87,30 @@ def test_a_question_the_first_clause_holds_whole_is_answered(values, action, rul
     model = DecisionModel(("support",), (0.0,), (1.0,), (10.0,), -5.0, 0.5)
     decision = decide(model, values, _evidence({"bm25": 1.0}))
     assert (decision.action, decision.rule) == (action, rule)
+
+
+def _fit_script():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "scripts" / "fit_decision.py"
+    spec = importlib.util.spec_from_file_location("fit_decision", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _row(answerable: bool, right: bool, name: str = "held") -> dict:
+    return {"set": name, "answerable": answerable, "right": right, "ruled": False, "features": {}}
+
+
+def test_the_threshold_keeps_unanswerable_questions_of_every_set_refused_and_answers_most_held_out_ones():
+    fit = _fit_script()
+    held = [_row(True, True), _row(True, True), _row(False, False)]
+    p = [0.3, 0.6, 0.4]
+    # On the held-out rows alone the one unanswerable question (0.4) must be refused: above 0.4, one answer is lost.
+    assert fit.choose_threshold(held, p) == 0.6
+    # Nine more unanswerable questions of the fitted sets, refused at any threshold: one answered of ten is within
+    # the 85 %, and the highest threshold that still answers both held-out questions is taken.
+    others = [_row(False, False, "fitted") for _ in range(9)]
+    assert fit.choose_threshold(held, p, held + others, p + [0.05] * 9) == 0.3
