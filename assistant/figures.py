@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, replace
 
 from assistant.numbers import CHINESE_NUMERALS, chinese_number
+from assistant.question import states_wanted, wanted_kinds
 from assistant.retrieval.lexical import bigrams, normalize, words
 from assistant.types import Draft
 from core.prompts import render
@@ -217,7 +218,9 @@ def unanswered_quantity(question: str, quoted: str) -> str | None:
     state no figure are answered, saying so)."""
     subject = asked_quantity(question)
     text = normalize(quoted)
-    if subject is None or figures(text) or (_NUMBER_ASKED.search(subject) and _DIGITS.search(text)):
+    kinds = wanted_kinds(normalize(question))
+    if subject is None or figures(text) or (_NUMBER_ASKED.search(subject) and _DIGITS.search(text)) \
+            or (kinds and states_wanted(kinds, text)):  # "占多少?" and "百分之六十": the kind asked is stated
         return None
     parts = [w for w in words(subject) if len(w) >= 2] or [subject]
     return None if any(w in text for w in parts) else subject

@@ -132,5 +132,11 @@ def test_a_phone_number_asked_for_is_a_run_of_digits():
     assert unanswered_quantity("线下业务的联系电话是多少？", "请通过网上渠道办理业务。") is not None
 
 
+def test_a_share_written_in_words_answers_how_much_of_it():
+    quoted = "向中小企业预留的采购份额应当占本部门年度政府采购项目预算总额的百分之三十以上；其中，预留给小型微型企业的比例不低于百分之六十。"
+    assert unanswered_quantity("政府采购国家规定到底留多少？其中给小微企业的又占多少？", quoted) is None
+    assert unanswered_quantity("政府采购给小微企业的又占多少？", "采购信息应当及时向社会公开发布。") is not None
+
+
 def test_an_enterprises_age_is_not_compared_with_how_many_years_a_subsidy_lasts():
     assert compare("我们成立3年了，专利保险费能补几年？", "对专利保险费给予补助,最多可获得3年,每年最高不超过10万元") == []
