@@ -22,6 +22,9 @@ from serve.tickets import Sent, Ticket, TicketStore
 from serve.webhook import post_json
 
 log = logging.getLogger(__name__)
+# The 答疑库's answer to a question in a conversation (appended to it), with its entry; (None, None) when no entry
+# asks the same.
+FromBook = Callable[[str, Conversation], tuple[Answer | None, Entry | None]]
 
 
 class NoSuchConversation(PolicyQAError):
@@ -319,11 +322,14 @@ class PageFeedback(FeedbackStore):
 
 class PageAssistant:
     """The assistant as the chat page asks it: a message asking for a person ("转人工") hands the conversation's
-    previous turn to staff instead of being answered from the documents; everything else is the assistant's."""
+    previous turn to staff instead of being answered from the documents; a question asking the same as a published
+    答疑库 entry is answered from it (``from_book``, the API's ``Service.from_book``); everything else is the
+    assistant's."""
 
-    def __init__(self, assistant, desk: Desk):
+    def __init__(self, assistant, desk: Desk, from_book: FromBook | None = None):
         self._assistant = assistant
         self.desk = desk
+        self.from_book = from_book
 
     def __getattr__(self, name: str):
         return getattr(self._assistant, name)  # kb, refresh, settings …: the page reads them as the assistant's
@@ -331,6 +337,10 @@ class PageAssistant:
     def ask(self, question: str, conversation: Conversation | None = None, **options) -> Answer:
         """Answer a message (``Assistant.ask``), or hand the conversation over when it asks for a person."""
         if conversation is None or not self.desk.wants_person(question):
+            if conversation is not None and self.from_book is not None:
+                answer, _ = self.from_book(question, conversation)
+                if answer is not None:
+                    return answer
             return self._assistant.ask(question, conversation, **options)
         answer = self.desk.handoff_answer(conversation, question)
         try:

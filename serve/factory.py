@@ -109,13 +109,15 @@ def make_app(settings, embedder=None, engine=None, warm_up: bool = True):
     limiter = RateLimiter(settings.api_requests_per_minute)
     identity = ClientIdentity.from_settings(settings)
     # The page stores its conversations like the API: each turn told to the desk, "转人工" and a thumbs-down
-    # handed to staff, and a reload showing the answers and staff replies.
-    page = Page(PageAssistant(assistant, desk), PageFeedback(engine, desk), settings, reindex=rebuild, limiter=limiter, identity=identity,
+    # handed to staff, a reload showing the answers and staff replies, and the 答疑库 answering as it does the API.
+    page = Page(PageAssistant(assistant, desk, from_book=service.from_book), PageFeedback(engine, desk), settings,
+                reindex=rebuild, limiter=limiter, identity=identity,
                 conversations=PageConversations(engine, desk), stored_messages=desk.page_messages)
     if warm_up:
         page.warm_up()
     app = build_api(service, settings, limiter=limiter, identity=identity)
     app.state.service = service
+    app.state.page = page
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "DELETE"],
                            allow_headers=["Authorization", "Content-Type"], max_age=600)

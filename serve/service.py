@@ -115,7 +115,7 @@ class Service:
                 if self.conversations.append(conversation, position):
                     self.desk.after_answer(conversation_id, position, answer)
                 return Asked(answer, conversation_id, position, name)
-            answer, entry = self._from_book(question, conversation)
+            answer, entry = self.from_book(question, conversation)
             if answer is None:
                 answer = self._one(assistant, question, conversation, region, heavy=self._long(question))
             if self.conversations.append(conversation, position) and self.desk is not None:
@@ -133,13 +133,13 @@ class Service:
                 break
             self._one(assistant, earlier, conversation, region, heavy=True)
             asked += 1
-        answer, entry = self._from_book(question, conversation)
+        answer, entry = self.from_book(question, conversation)
         if answer is None:
             answer = self._one(assistant, question, conversation, region, heavy=self._long(question))
         return Asked(answer, None, len(conversation.turns) - 1, name, history_left_out=len(history) - asked,
                      entry=entry)
 
-    def _from_book(self, question: str, conversation: Conversation) -> tuple[Answer | None, Entry | None]:
+    def from_book(self, question: str, conversation: Conversation) -> tuple[Answer | None, Entry | None]:
         """The answer from the 答疑库 entry that asks the same (appended to the conversation), or (None, None).
         A follow-up is not matched: it asks something only with what it follows."""
         if self.book is None or (conversation.turns and is_follow_up(question)):

@@ -404,6 +404,17 @@ SHOW_ANSWER_JS = """() => { setTimeout(() => {
   const answers = document.querySelectorAll('#chat [data-testid="bot"]');
   if (answers.length) answers[answers.length - 1].scrollIntoView({block: "start"});
 }, 150); }"""
+# After a reload that shows the kept conversation: the same, once the chat has drawn the restored messages and
+# scrolled itself to their end (it does so after the load's outputs arrive; until then there is nothing to show).
+SHOW_RESTORED_JS = """() => {
+  let tries = 0;
+  const wait = setInterval(() => {
+    const answers = document.querySelectorAll('#chat [data-testid="bot"]');
+    if (!answers.length && ++tries < 30) return;
+    clearInterval(wait);
+    if (answers.length) setTimeout(() => answers[answers.length - 1].scrollIntoView({block: "start"}), 400);
+  }, 100);
+}"""
 # On load: a click on [n] in an answer opens that answer's source n and shows it; a copied answer is its text, the
 # sources as one line each (the chat's copy button would otherwise copy the message's HTML).
 PAGE_JS = """() => {
@@ -512,7 +523,10 @@ def build_app(page: Page):
             return (gr.update(value=history, placeholder=text, examples=[{"text": q} for q in examples]),
                     gr.update(choices=places), fresh, said, fresh.saved())
 
-        app.load(on_load, [kept], [chat, region, session, status, kept], api_visibility="private")
+        # A reload showing the kept conversation: its last message (a staff reply, say) from its first line, as after
+        # an answer (the chat would otherwise stay scrolled to its end: on a phone, the reply's closing lines).
+        app.load(on_load, [kept], [chat, region, session, status, kept], api_visibility="private") \
+           .then(None, js=SHOW_RESTORED_JS, api_visibility="private")
     return app
 
 

@@ -76,6 +76,25 @@ def test_an_unrelated_question_and_a_follow_up_are_never_answered_from_the_book(
     assert "answer_book" not in follow
 
 
+def test_the_chat_page_answers_from_the_book_with_its_citation_until_retired(book_client):
+    ticket_id = answered_ticket(book_client)
+    clause = queue(book_client)["tickets"][0]["clause_ids"][0]
+    entry = book_client.post(f"/api/tickets/{ticket_id}/publish", headers=STAFF, json={"clause_ids": [clause]}).json()
+    page = book_client.app.state.page  # as make_app wired it for the public page
+
+    def said(question: str) -> str:
+        *_, (_, history, _, _) = page.respond(question, [], None, "全部地区")
+        return history[-1]["content"]
+
+    shown = said(REPHRASED)
+    assert shown.startswith(f"答疑库（{UNIT}，") and REPLY in shown
+    assert 'class="answer-sources"' in shown and "未找到政策依据" not in shown  # its clause cited under it
+    assert queue(book_client)["counts"]["open"] == 0  # answered on the page: no new ticket
+    book_client.post(f"/api/entries/{entry['entry']['entry_id']}/retire", headers=STAFF, json={})
+    after = said(REPHRASED)
+    assert "答疑库" not in after and "知识库中没有" in after  # declined again, as before it was published
+
+
 def test_publishing_needs_a_sent_reply_known_clauses_and_the_staff_token(book_client):
     ask(book_client, ASKED)
     ticket_id = queue(book_client)["tickets"][0]["ticket_id"]
