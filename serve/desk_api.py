@@ -8,7 +8,9 @@ import hmac
 import logging
 import math
 
-from fastapi import Depends, FastAPI, Header, Query, Request
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Header, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from core.prompts import render
@@ -18,6 +20,9 @@ from serve.clients import ClientIdentity, bearer
 from serve.desk import Desk, NoSuchConversation, NoSuchTurn
 from serve.throttle import LoginThrottle
 from serve.tickets import STATUSES, ConversationGone, InvalidTicketChange, TicketNotFound
+
+# A ticket's or entry's id in a path: a database row id (a larger number would overflow SQLite's INTEGER: 404).
+RowId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Conversation-Secret"
@@ -168,29 +173,29 @@ def register(app: FastAPI, desk: Desk, settings, api_error, rate_limited, identi
 
     @app.get("/api/tickets/{ticket_id}", tags=["staff"], dependencies=[Depends(staff)],
              summary="A ticket, its conversation and a draft reply")
-    def ticket(ticket_id: int) -> dict:
+    def ticket(ticket_id: RowId) -> dict:
         found, view = asker(lambda: desk.staff_view(ticket_id))
         return {"ticket": found.fields(), "conversation": view.fields(), "draft": desk.draft(found)}
 
     @app.post("/api/tickets/{ticket_id}/status", tags=["staff"], dependencies=[Depends(staff)],
               summary="Mark a ticket open or in progress")
-    def status(ticket_id: int, body: StatusRequest) -> dict:
+    def status(ticket_id: RowId, body: StatusRequest) -> dict:
         return asker(lambda: desk.tickets.set_status(ticket_id, body.status)).fields()
 
     @app.put("/api/tickets/{ticket_id}/draft", tags=["staff"], dependencies=[Depends(staff)],
              summary="Keep staff's unsent text on the ticket")
-    def draft(ticket_id: int, body: DraftRequest) -> dict:
+    def draft(ticket_id: RowId, body: DraftRequest) -> dict:
         return asker(lambda: desk.tickets.save_draft(ticket_id, body.draft)).fields()
 
     @app.post("/api/tickets/{ticket_id}/reply", tags=["staff"], dependencies=[Depends(staff)],
               summary="Send the reply into the asker's conversation (once) and mark the ticket answered")
-    def reply(ticket_id: int, body: ReplyRequest) -> dict:
+    def reply(ticket_id: RowId, body: ReplyRequest) -> dict:
         sent = asker(lambda: desk.reply(ticket_id, body.reply))
         return {"ticket": sent.ticket.fields(), "delivered": sent.delivered}
 
     @app.post("/api/tickets/{ticket_id}/publish", tags=["staff"], dependencies=[Depends(staff)],
               summary="Publish an answered ticket's reply as a 答疑库 entry (once a ticket)")
-    def publish(ticket_id: int, body: PublishRequest) -> dict:
+    def publish(ticket_id: RowId, body: PublishRequest) -> dict:
         entry, created = asker(lambda: desk.publish(ticket_id, body.question, body.answer, body.clause_ids))
         return {"entry": entry.fields(), "created": created}
 
@@ -199,10 +204,10 @@ def register(app: FastAPI, desk: Desk, settings, api_error, rate_limited, identi
         return {"entries": [e.fields() for e in asker(desk.all_entries)]}
 
     @app.put("/api/entries/{entry_id}", tags=["staff"], dependencies=[Depends(staff)], summary="Edit a 答疑库 entry")
-    def edit_entry(entry_id: int, body: EntryRequest) -> dict:
+    def edit_entry(entry_id: RowId, body: EntryRequest) -> dict:
         return asker(lambda: desk.edit_entry(entry_id, body.question, body.answer, body.clause_ids)).fields()
 
     @app.post("/api/entries/{entry_id}/retire", tags=["staff"], dependencies=[Depends(staff)],
               summary="Retire a 答疑库 entry (never cited again), or publish it again")
-    def retire_entry(entry_id: int, body: RetireRequest) -> dict:
+    def retire_entry(entry_id: RowId, body: RetireRequest) -> dict:
         return asker(lambda: desk.retire_entry(entry_id, body.retired)).fields()

@@ -170,6 +170,12 @@ def test_bad_desk_input_is_a_plain_error(desk_client):
     ask(desk_client, NO_BASIS)
     ticket_id = queue(desk_client)["tickets"][0]["ticket_id"]
     assert desk_client.get("/api/tickets/99999", headers=STAFF).status_code == 404
+    # A number beyond the database's integers (the fuzzer's 2**63) is a plain error, not a 500.
+    for path in ("/api/tickets/9223372036854775808", "/api/tickets/0"):
+        huge = desk_client.get(path, headers=STAFF)
+        assert huge.status_code == 422 and huge.json()["error"]
+    assert desk_client.put("/api/entries/9223372036854775808", headers=STAFF,
+                           json={"question": "问", "answer": "答", "clause_ids": []}).status_code == 422
     empty = desk_client.post(f"/api/tickets/{ticket_id}/reply", headers=STAFF, json={"reply": "   "})
     assert empty.status_code == 400 and "empty" in empty.json()["message"]
     unknown = desk_client.post(f"/api/tickets/{ticket_id}/status", headers=STAFF, json={"status": "closed"})
