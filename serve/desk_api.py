@@ -7,7 +7,6 @@ from __future__ import annotations
 import hmac
 import logging
 import math
-
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Header, Path, Query, Request
