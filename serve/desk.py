@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -26,6 +27,8 @@ log = logging.getLogger(__name__)
 # asks the same.
 FromBook = Callable[[str, Conversation], tuple[Answer | None, Entry | None]]
 
+
+_PATH_GOES_ON = r"(?![0-9０-９一二三四五六七八九十（(、.．第条款项])"
 
 class NoSuchConversation(PolicyQAError):
     """No conversation with this id and secret (never started, deleted, or another client's)."""
@@ -222,13 +225,15 @@ class Desk:
 
     def publish(self, ticket_id: int, question: str | None = None, answer: str | None = None,
                 clause_ids: list[str] | None = None) -> tuple[Entry, bool]:
-        """Publish an answered ticket's reply as a 答疑库 entry (its question, reply and closest clauses unless given
-        otherwise); a ticket published before gives its entry back. Returns the entry and whether it is new."""
+        """Publish an answered ticket's reply as a 答疑库 entry: its question, its reply and, unless given otherwise,
+        the clauses the reply names (its 政策依据 list as staff sent it: the clauses it rests on, not the assistant's
+        closest ones); a ticket published before gives its entry back. Returns the entry and whether it is new."""
         ticket = self.tickets.get(ticket_id)
         if ticket.status != "answered":
             raise InvalidEntry(f"ticket {ticket_id} has no reply sent yet: send it before publishing it")
-        clause_ids = self._known(ticket.clause_ids if clause_ids is None else clause_ids)
-        return self._entries().add(question or ticket.question, answer or ticket.reply, clause_ids,
+        answer = answer or ticket.reply
+        clause_ids = self._known(self.named_clauses(answer) if clause_ids is None else clause_ids)
+        return self._entries().add(question or ticket.question, answer, clause_ids,
                                    ticket.unit or self.settings.reply_unit, self.settings.current_date(), ticket_id)
 
     def edit_entry(self, entry_id: int, question: str, answer: str, clause_ids: list[str] | None = None) -> Entry:
@@ -251,6 +256,17 @@ class Desk:
         if self.entries is None:
             raise InvalidEntry("the 答疑库 is not set up in this app")
         return self.entries
+
+    def named_clauses(self, text: str) -> list[str]:
+        """The clauses a reply names by their reference (《title》（文号）path, as its 政策依据 lists them), in the
+        order it names them."""
+        found = []
+        for clause_id, clause in self.clauses().items():
+            # "…二、（二）" is not named by "…二、（二）9": the path must end where the reference ends.
+            named = re.search(re.escape(clause.reference) + _PATH_GOES_ON, text)
+            if named:
+                found.append((named.start(), clause_id))
+        return [clause_id for _, clause_id in sorted(found)]
 
     def _known(self, clause_ids) -> list[str]:
         known = self.clauses()

@@ -127,3 +127,22 @@ def test_the_answer_book_set_with_the_real_embedder(real_index, tmp_path):
     assert figures["test"]["rephrasings_answered"] >= 0.8 and figures["test"]["others_left_alone"] == 1.0, figures
     store.retire(next(i for i, name in ids.items() if name == "e1"))
     assert answered_from("企业缴纳住房公积金能拿到补贴吗") is None  # retired: never answered from again
+
+
+def test_an_entry_rests_on_the_clauses_its_reply_names_not_on_the_closest_ones(book_client):
+    ask(book_client, ASKED)
+    ticket = queue(book_client)["tickets"][0]
+    closest = ticket["clause_ids"]
+    kb = book_client.app.state.service.assistant.kb
+    kb.reload()
+    clauses = {c.clause_id: c for c in kb.clauses}
+    assert len(closest) >= 2
+    rests_on = clauses[closest[-1]]  # staff keep one of the closest clauses as the reply's basis
+    # A clause whose reference is a prefix of the named one ("…二、（二）" of "…二、（二）9") is not named by it.
+    prefixes = [c for c in clauses.values() if c.clause_id != rests_on.clause_id and rests_on.reference.startswith(c.reference)]
+    reply = f"{REPLY}\n政策依据：\n1. {rests_on.reference}"
+    assert book_client.post(f"/api/tickets/{ticket['ticket_id']}/reply", headers=STAFF,
+                            json={"reply": reply}).json()["delivered"]
+    entry = book_client.post(f"/api/tickets/{ticket['ticket_id']}/publish", headers=STAFF, json={}).json()["entry"]
+    assert entry["clause_ids"] == [rests_on.clause_id]
+    assert not any(c.clause_id in entry["clause_ids"] for c in prefixes)

@@ -146,12 +146,15 @@ def test_a_sent_reply_is_published_edited_and_retired_from_the_desk(desk_parts):
     session = logged_in(staff)
     ticket_id = staff.queue(ALL, "", session)[0][0]
     assert staff.publish(ticket_id, session)[0].startswith("未发布") and staff.entry_rows(session) == []
-    staff.send(ticket_id, "您好！请咨询当地住房公积金管理中心。", session)
+    basis = desk.clauses()[desk.tickets.get(ticket_id).clause_ids[0]].reference
+    reply = f"您好！请咨询当地住房公积金管理中心。\n政策依据：\n1. {basis}"
+    staff.send(ticket_id, reply, session)
     message, rows = staff.publish(ticket_id, session)
     assert message.startswith("已发布到答疑库") and rows[0][1] == "使用中" and rows[0][2] == NO_BASIS
-    assert "》" in rows[0][4] and rows[0][5] == "日照市工业和信息化局"  # clauses by name, the replying unit
+    # The clauses the reply names, by name; the replying unit.
+    assert basis in rows[0][4] and rows[0][5] == "日照市工业和信息化局"
     assert staff.publish(ticket_id, session)[0].startswith("这张工单已发布过") and len(staff.entry_rows(session)) == 1
-    assert staff.open_entry(rows[0][0], session) == (NO_BASIS, "您好！请咨询当地住房公积金管理中心。", "")
+    assert staff.open_entry(rows[0][0], session)[:2] == (NO_BASIS, reply)
     saved, rows = staff.save_entry(rows[0][0], NO_BASIS, "您好！请咨询住房公积金管理中心（已更新）。", session)
     assert saved == "条目已更新。" and "已更新" in rows[0][3]
     retired, rows = staff.retire_entry(rows[0][0], True, session)
