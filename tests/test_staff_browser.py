@@ -15,7 +15,7 @@ import pytest
 
 from serve.factory import make_app
 from tests.servers import AppServer
-from tests.test_browser import ARGS, BOT, CHROMIUM, SIZES, ask, bot_messages, in_viewport, shot
+from tests.test_browser import BOT, SIZES, ask, bot_messages, chromium, in_viewport, shot
 
 pytestmark = pytest.mark.slow
 TOKEN = "staff-desk-token"
@@ -33,14 +33,8 @@ def served(real_index):
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is not installed: run scripts/setup.sh")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        yield browser
-        browser.close()
+    with chromium() as launched:
+        yield launched
 
 
 def desk(browser, served, width: int, height: int):
