@@ -321,13 +321,7 @@ def build_staff_app(staff: StaffPage):
         search.submit(on_refresh, [session, filter_status, search], [counts, queue, feedback])
         filter_status.change(on_refresh, [session, filter_status, search], [counts, queue, feedback])
 
-        def on_select(state, event):
-            row = event.row_value if event is not None else None
-            number = row[0] if row else None
-            return (number, *staff.open_ticket(number, state))
-
-        on_select.__annotations__ = {"event": gr.SelectData}
-        queue.select(on_select, [session], [ticket_id, conversation, draft, ticket_status])
+        queue.select(_opening(staff.open_ticket), [session], [ticket_id, conversation, draft, ticket_status])
         open_button.click(staff.open_ticket, [ticket_id, session], [conversation, draft, ticket_status])
         save.click(staff.save_draft, [ticket_id, draft, session], [ticket_status])
 
@@ -349,16 +343,23 @@ def build_staff_app(staff: StaffPage):
         documents.select(on_document, None, [delete_name])
         delete_button.click(staff.delete_document, [delete_name, session], [rebuild_status, documents])
 
-        def on_entry(state, event):
-            row = event.row_value if event is not None else None
-            number = row[0] if row else None
-            return (number, *staff.open_entry(number, state))
-
-        on_entry.__annotations__ = {"event": gr.SelectData}
-        entries.select(on_entry, [session], [entry_id, entry_question, entry_answer, entry_status])
+        entries.select(_opening(staff.open_entry), [session], [entry_id, entry_question, entry_answer, entry_status])
         entry_save.click(staff.save_entry, [entry_id, entry_question, entry_answer, session], [entry_status, entries])
         entry_retire.click(lambda number, state: staff.retire_entry(number, True, state), [entry_id, session],
                            [entry_status, entries])
         entry_restore.click(lambda number, state: staff.retire_entry(number, False, state), [entry_id, session],
                             [entry_status, entries])
     return app
+
+
+def _opening(open_row):
+    """A table's select handler: the clicked row's number (its first column) and what ``open_row`` shows of it."""
+    import gradio as gr
+
+    def on_select(state, event):
+        row = event.row_value if event is not None else None
+        number = row[0] if row else None
+        return (number, *open_row(number, state))
+
+    on_select.__annotations__ = {"event": gr.SelectData}  # Gradio passes the event by this annotation
+    return on_select
