@@ -192,6 +192,11 @@ class Settings(BaseSettings):
         1, ge=1, description="Of those, how many may be heavy work at once: a replayed history message, or a question "
         "longer than api_long_question_chars (the others wait for this lane, not for everyone's slots)."
     )
+    login_guesses_per_minute: int = Field(
+        60, ge=0, description="Wrong admin or staff tokens the service compares per minute, from everyone together "
+        "(each address and token start is also slowed down on its own after 10); over it, a guess waits (429), "
+        "except from an address and token start that has logged in before. 0: no service-wide cap."
+    )
     api_long_question_chars: int = Field(
         300, ge=10, description="A longer question is heavy work (api_heavy_concurrency)."
     )
