@@ -197,6 +197,10 @@ class Settings(BaseSettings):
         "(each address and token start is also slowed down on its own after 10); over it, a guess waits (429), "
         "except from an address and token start that has logged in before. 0: no service-wide cap."
     )
+    api_heavy_interval_seconds: float = Field(
+        1.0, ge=0, description="While plain questions wait for a slot, heavy work starts at most once per this many "
+        "seconds (it yields to them, and is never starved). 0: heavy work waits only for its lane."
+    )
     api_long_question_chars: int = Field(
         300, ge=10, description="A longer question is heavy work (api_heavy_concurrency)."
     )
