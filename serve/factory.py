@@ -104,7 +104,7 @@ def make_app(settings, embedder=None, engine=None, warm_up: bool = True):
     entries = EntryStore(engine)
     desk = Desk(conversations, TicketStore(engine), feedback, settings, drafter=make_drafter(assistant, settings),
                 entries=entries, clauses=lambda: assistant.kb.by_id)
-    book = AnswerBook(entries, embedder, settings.answer_book_min_similarity)
+    book = AnswerBook(entries, embedder, settings.answer_book_min_similarity, settings.max_embed_query_chars)
     service = Service(assistant, conversations, settings, reindexer, desk=desk, book=book)
     # One client identity and one allowance for the API and the page (whose Gradio API is callable directly).
     limiter = RateLimiter(settings.api_requests_per_minute)

@@ -45,3 +45,26 @@ def test_the_dense_search_embeds_a_long_question_within_the_bound_and_a_short_on
     kb.search(ASKING)
     assert embedded == [BACKGROUND + ASKING, ASKING]
     assert kb.search(long_question)  # BM25 and coverage still read the whole text: it finds clauses
+
+
+def test_the_answer_book_embeds_a_long_question_within_the_bound(tmp_path, fake_embedder, settings):
+    from serve.answer_book import AnswerBook, EntryStore
+    from serve.store import open_database
+
+    store = EntryStore(open_database(f"sqlite:///{tmp_path / 'book.sqlite'}"))
+    store.add(ASKING, "有，按保费的一定比例补助。", [], "测试单位", settings.current_date())
+    embedded: list[str] = []
+    real = fake_embedder.embed_batch
+
+    def recording(texts, kind="passage"):
+        if kind == "query":
+            embedded.extend(texts)
+        return real(texts, kind)
+
+    fake_embedder.embed_batch = recording
+    book = AnswerBook(store, fake_embedder, 0.9, max_embed_chars=70)
+    book.published()  # the entries' own questions embedded first
+    embedded.clear()
+    book.match(BACKGROUND * 20 + ASKING)
+    book.match(ASKING)
+    assert embedded == [BACKGROUND + ASKING, ASKING]
