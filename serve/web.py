@@ -6,7 +6,6 @@ Everything shown comes from ``assistant``; this module only lays it out and wire
 
 from __future__ import annotations
 
-import hmac
 import logging
 import math
 import queue
@@ -39,7 +38,7 @@ from serve.presenter import (
     welcome,
 )
 from serve.ratelimit import RateLimiter
-from serve.throttle import LoginThrottle
+from serve.throttle import TokenGate
 
 log = logging.getLogger(__name__)
 ALL_REGIONS = "全部地区"
@@ -95,7 +94,7 @@ class Page:
     """The handlers behind the page, with their collaborators passed in."""
 
     def __init__(self, assistant: Assistant, feedback: FeedbackStore, settings, reindex=None, stream_delay: float = 0.02,
-                 throttle: LoginThrottle | None = None, limiter: RateLimiter | None = None,
+                 gate: TokenGate | None = None, limiter: RateLimiter | None = None,
                  identity: ClientIdentity | None = None, conversations=None,
                  stored_messages: StoredMessages | None = None):
         self.assistant = assistant
@@ -109,7 +108,7 @@ class Page:
         self.settings = settings
         self.reindex_fn = reindex
         self.stream_delay = stream_delay
-        self.throttle = throttle or LoginThrottle()
+        self.gate = gate or TokenGate(settings.login_guesses_per_minute)  # token guesses: shared with the API
         # The page's questions count against the same allowance as the API's (its Gradio API is callable directly).
         self._limiter = limiter
         self._identity = identity
@@ -349,21 +348,18 @@ class Page:
         return helpdesk_draft(answer), sources_panel(answer), ""
 
     def login(self, token: str, session: Session | None, client: str = "unknown"):
-        """Open the admin view when the token matches the configured one; a client that keeps guessing wrong
-        must wait longer and longer before its next attempt is even compared."""
+        """Open the admin view when the token matches the configured one; guesses are slowed down by the service's
+        ``TokenGate`` (per address and token start, and capped service-wide), never compared while they wait."""
         import gradio as gr
 
         session = session or Session()
-        wait = self.throttle.wait(client)
-        if wait > 0:
-            session.admin = False
-            return session, gr.update(visible=False), f"尝试次数过多，请 {math.ceil(wait)} 秒后再试。", [], []
         expected = self.settings.admin_token or ""
-        session.admin = bool(expected) and hmac.compare_digest((token or "").encode(), expected.encode())
+        verdict = self.gate.check(client, token or "", [expected] if expected else [])
+        session.admin = verdict.allowed
+        if verdict.wait > 0:
+            return session, gr.update(visible=False), f"尝试次数过多，请 {math.ceil(verdict.wait)} 秒后再试。", [], []
         if not session.admin:
-            self.throttle.failed(client)
             return session, gr.update(visible=False), "口令不正确。", [], []
-        self.throttle.succeeded(client)
         return session, gr.update(visible=True), "", self.feedback_rows(), self.document_rows()
 
     def feedback_rows(self) -> list[list]:

@@ -173,6 +173,22 @@ def test_the_service_ignores_forwarded_headers_unless_a_proxy_is_trusted(api_set
     assert codes[:10] == [401] * 10 and 429 in codes[10:]
 
 
+def test_a_guesser_behind_the_admins_address_cannot_lock_admin_or_staff_out(api_settings, fake_embedder):
+    """No trusted proxy: the attacker and the admin are one address. The attacker's wrong tokens are slowed down
+    (429 after 10, never compared meanwhile); the admin's and the staff's right tokens still open the API's admin
+    and staff endpoints (one gate for both; the staff desk's login uses it too: tests/test_staff.py)."""
+    settings = api_settings.model_copy(update={"staff_token": "desk-staff-token-42"})
+    build(settings, fake_embedder, progress=False)
+    app = make_app(settings, embedder=fake_embedder, warm_up=False)
+    with TestClient(app) as client:
+        guesses = [client.get(path, headers={"Authorization": f"Bearer guess-{n}"}).status_code
+                   for n in range(15) for path in ("/api/documents", "/api/tickets")]
+        assert guesses[:10] == [401] * 10 and set(guesses[10:]) == {429}
+        assert client.get("/api/documents", headers=ADMIN).status_code == 200
+        assert client.get("/api/tickets", headers={"Authorization": "Bearer desk-staff-token-42"}).status_code == 200
+        assert client.get("/api/tickets", headers={"Authorization": "Bearer guess-99"}).status_code == 429
+
+
 # 11 + 12. Input the answering path can read.
 
 def test_a_lone_surrogate_in_any_field_is_not_a_500(client):

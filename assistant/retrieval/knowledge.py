@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from assistant.retrieval.asking import asking_part
 from assistant.retrieval.fusion import max_normalize, min_max_normalize, ranked, weighted_sum
 from assistant.retrieval.lexical import bigrams
 from assistant.retrieval.snapshot import Snapshot
@@ -36,6 +37,9 @@ class RetrievalConfig:
 
     weights: dict[str, float] = field(default_factory=lambda: {"bm25": 0.1, "dense": 0.1, "doc": 0.3, "cover": 0.5})
     candidates: int = 60
+    # Characters of a query the dense search embeds at most: a longer one is embedded by its asking part
+    # (assistant/retrieval/asking.py); BM25 and the coverage still read all of it.
+    max_embed_chars: int = 150
 
 
 BM25_ONLY = RetrievalConfig(weights={"bm25": 1.0})
@@ -97,6 +101,7 @@ class KnowledgeBase:
     @classmethod
     def open(cls, settings, embedder: Embedder, config: RetrievalConfig | None = None) -> KnowledgeBase:
         """The knowledge base of the settings' data directory."""
+        config = config or RetrievalConfig(max_embed_chars=settings.max_embed_query_chars)
         return cls(open_index(settings), embedder, settings.current_date, config)
 
     def pinned(self, stopwatch: Stopwatch | None = None) -> KnowledgeBase:
@@ -188,7 +193,8 @@ class KnowledgeBase:
         return {hit.clause_id: hit.similarity for hit in hits}
 
     def _query_vector(self, query: str) -> list[float]:
-        """The query's embedding, from a small cache of recent queries."""
+        """The query's embedding (of its asking part when it is long), from a small cache of recent queries."""
+        query = asking_part(query, self.config.max_embed_chars)
         with self._query_vectors_lock:
             cached = self._query_vectors.get(query)
             if cached is not None:
