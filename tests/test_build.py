@@ -234,13 +234,15 @@ def test_the_admin_reindex_button_shows_a_refused_build_as_a_message():
     from types import SimpleNamespace
 
     from core.errors import BuildLockedError
+    from serve.throttle import TokenGate
     from serve.web import Page, Session
 
     def refused():
         raise BuildLockedError("another build is running on data/index (pid 1); try again when it has finished")
 
     kb = SimpleNamespace(generation=SimpleNamespace(clause_counts=dict), docs=[])
-    page = Page(SimpleNamespace(kb=kb, refresh=lambda: None), feedback=None, settings=None, reindex=refused)
+    page = Page(SimpleNamespace(kb=kb, refresh=lambda: None), feedback=None, settings=None, reindex=refused,
+                gate=TokenGate(60))
     page.settings = SimpleNamespace(current_date=lambda: None)
     message, rows = page.reindex(Session(admin=True))
     assert "索引未更新" in message and "another build is running" in message and rows == []
