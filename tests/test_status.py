@@ -37,9 +37,15 @@ from tests.test_metadata import doc
         ("那个方案是正式印发的吗？", True),
         ("这个是现行有效的政策吗", True),
         ("那份文件过了有效期没？", True),
+        ("明年我们还能照着它申请奖励吗？", True),
         ("我们还能按照这个方案申报吗？", True),
         ("56号文现在还生效吗", True),
         ("正式员工要有多少人才能申请?", False),
+        # Content questions that share a word with them.
+        ("现行政策对小微企业有什么优惠?", False),
+        ("个体户还可以按照政策享受社保减免吗?", False),
+        ("补贴按什么计算数额?", False),
+        ("我的申请审核过了没?", False),
         ("按照方案申报需要准备什么材料?", False),
     ],
 )
