@@ -25,8 +25,11 @@ REPHRASED = "企业缴纳住房公积金能拿到补贴吗"
 
 
 @pytest.fixture(scope="module")
-def served(real_index):
-    settings = real_index.model_copy(update={"staff_token": TOKEN, "reply_unit": UNIT, "api_requests_per_minute": 0})
+def served(real_index, tmp_path_factory):
+    # A database of its own: the other browser tests' refused questions on the shared index open tickets too.
+    database = tmp_path_factory.mktemp("desk-loop") / "desk.sqlite"
+    settings = real_index.model_copy(update={"staff_token": TOKEN, "reply_unit": UNIT, "api_requests_per_minute": 0,
+                                             "database_url": f"sqlite:///{database}"})
     with AppServer(make_app(settings, warm_up=False)) as server:
         yield server.url
 
