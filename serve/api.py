@@ -21,7 +21,7 @@ from core.textnorm import clean_input
 from index.documents import doc_ids_for
 from index.loaders import corpus_files
 from serve import uploads
-from serve.clients import ClientIdentity, bearer
+from serve.clients import ClientIdentity, token_required
 from serve.openai_compat import MODEL_PREFIX, ChatCompletionRequest, completion, completion_chunks, user_turns
 from serve.ratelimit import RateLimiter
 from serve.service import ConversationNotFound, Service, UnknownGenerator
@@ -133,18 +133,8 @@ def build_api(service: Service, settings, limiter: RateLimiter | None = None,
             seconds = max(1, math.ceil(wait))
             raise ApiError(429, "rate_limited", render("rate_limited", seconds=seconds), {"Retry-After": str(seconds)})
 
-    def admin(request: Request) -> None:
-        expected = settings.admin_token
-        if not expected:
-            raise ApiError(404, "not_found", "the admin endpoints are off: set POLICYQA_ADMIN_TOKEN to open them")
-        client = identity.address(request.client.host if request.client else None, request.headers)
-        verdict = gate.check(client, bearer(request.headers), [expected])
-        if verdict.wait > 0:
-            raise ApiError(429, "rate_limited", render("rate_limited", seconds=math.ceil(verdict.wait)),
-                           {"Retry-After": str(math.ceil(verdict.wait))})
-        if not verdict.allowed:
-            raise ApiError(401, "unauthorized", "a valid admin token is needed: Authorization: Bearer <token>",
-                           {"WWW-Authenticate": "Bearer"})
+    admin = token_required([settings.admin_token] if settings.admin_token else [], identity, gate, ApiError,
+                           "the admin endpoints are off: set POLICYQA_ADMIN_TOKEN to open them", "admin")
 
     def ask(question: str, **options):
         try:

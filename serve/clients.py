@@ -7,7 +7,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
-from collections.abc import Mapping
+import math
+from collections.abc import Callable, Mapping
+
+from starlette.requests import Request
+
+from core.prompts import render
 
 
 class ClientIdentity:
@@ -58,6 +63,28 @@ def bearer(headers: Mapping[str, str]) -> str:
     """The bearer token of the Authorization header ("" when there is none)."""
     scheme, _, token = (headers.get("authorization") or "").partition(" ")
     return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def token_required(tokens: list[str], identity: ClientIdentity, gate, error: Callable[..., Exception], off: str,
+                   who: str) -> Callable:
+    """A request check (a FastAPI dependency): the bearer token must be one of ``tokens``, its guesses slowed by
+    ``gate`` (``serve.throttle.TokenGate``) per client. No token set: 404 with ``off``; a wait: 429; a wrong or
+    missing token: 401 naming ``who`` ("admin", "staff"). ``error(status, code, message, headers)`` makes the API's
+    error exception."""
+
+    def check(request: Request) -> None:
+        if not tokens:
+            raise error(404, "not_found", off)
+        client = identity.address(request.client.host if request.client else None, request.headers)
+        verdict = gate.check(client, bearer(request.headers), tokens)
+        if verdict.wait > 0:
+            raise error(429, "rate_limited", render("rate_limited", seconds=math.ceil(verdict.wait)),
+                        {"Retry-After": str(math.ceil(verdict.wait))})
+        if not verdict.allowed:
+            raise error(401, "unauthorized", f"a valid {who} token is needed: Authorization: Bearer <token>",
+                        {"WWW-Authenticate": "Bearer"})
+
+    return check
 
 
 def _is_address(text: str) -> bool:

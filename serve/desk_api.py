@@ -5,16 +5,15 @@ token. Registered on the API app by ``serve.api.build_api``; errors in the API's
 from __future__ import annotations
 
 import logging
-import math
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, Header, Path, Query, Request
+from fastapi import Depends, FastAPI, Header, Path, Query
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from core.prompts import render
 from core.textnorm import clean_input
 from serve.answer_book import EntryNotFound, InvalidEntry
-from serve.clients import ClientIdentity, bearer
+from serve.clients import ClientIdentity, token_required
 from serve.desk import Desk, NoSuchConversation, NoSuchTurn
 from serve.throttle import TokenGate
 from serve.tickets import STATUSES, ConversationGone, InvalidTicketChange, TicketNotFound
@@ -107,18 +106,8 @@ def register(app: FastAPI, desk: Desk, settings, api_error, rate_limited, identi
     """Add the desk's routes to ``app`` (before its catch-all for unknown API paths). ``api_error`` makes the API's
     error exception; ``rate_limited`` is the API's per-client allowance."""
 
-    def staff(request: Request) -> None:
-        tokens = [t for t in (settings.staff_token, settings.admin_token) if t]
-        if not tokens:
-            raise api_error(404, "not_found", "the staff desk is off: set POLICYQA_STAFF_TOKEN to open it")
-        client = identity.address(request.client.host if request.client else None, request.headers)
-        verdict = gate.check(client, bearer(request.headers), tokens)
-        if verdict.wait > 0:
-            raise api_error(429, "rate_limited", render("rate_limited", seconds=math.ceil(verdict.wait)),
-                            {"Retry-After": str(math.ceil(verdict.wait))})
-        if not verdict.allowed:
-            raise api_error(401, "unauthorized", "a valid staff token is needed: Authorization: Bearer <token>",
-                            {"WWW-Authenticate": "Bearer"})
+    staff = token_required([t for t in (settings.staff_token, settings.admin_token) if t], identity, gate, api_error,
+                           "the staff desk is off: set POLICYQA_STAFF_TOKEN to open it", "staff")
 
     def asker(call):
         try:
