@@ -28,17 +28,23 @@ def test_a_long_question_is_embedded_by_its_asking_part(text, bound, expected):
     assert not bound or len(kept) <= bound
 
 
-def test_the_dense_search_embeds_a_long_question_within_the_bound_and_a_short_one_as_asked(settings, fake_embedder):
-    build(settings, fake_embedder, progress=False)
+def queries_of(embedder) -> list[str]:
+    """The list the embedder's query texts are recorded in from now on (passages are not recorded)."""
     embedded: list[str] = []
-    real = fake_embedder.embed_batch
+    real = embedder.embed_batch
 
     def recording(texts, kind="passage"):
         if kind == "query":
             embedded.extend(texts)
         return real(texts, kind)
 
-    fake_embedder.embed_batch = recording
+    embedder.embed_batch = recording
+    return embedded
+
+
+def test_the_dense_search_embeds_a_long_question_within_the_bound_and_a_short_one_as_asked(settings, fake_embedder):
+    build(settings, fake_embedder, progress=False)
+    embedded = queries_of(fake_embedder)
     kb = KnowledgeBase.open(settings.model_copy(update={"max_embed_query_chars": 70}), fake_embedder)
     long_question = BACKGROUND * 20 + ASKING
     kb.search(long_question)
@@ -53,15 +59,7 @@ def test_the_answer_book_embeds_a_long_question_within_the_bound(tmp_path, fake_
 
     store = EntryStore(open_database(f"sqlite:///{tmp_path / 'book.sqlite'}"))
     store.add(ASKING, "有，按保费的一定比例补助。", [], "测试单位", settings.current_date())
-    embedded: list[str] = []
-    real = fake_embedder.embed_batch
-
-    def recording(texts, kind="passage"):
-        if kind == "query":
-            embedded.extend(texts)
-        return real(texts, kind)
-
-    fake_embedder.embed_batch = recording
+    embedded = queries_of(fake_embedder)
     book = AnswerBook(store, fake_embedder, 0.9, max_embed_chars=70)
     book.published()  # the entries' own questions embedded first
     embedded.clear()
