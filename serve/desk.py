@@ -263,7 +263,7 @@ class Desk:
         found = []
         for clause_id, clause in self.clauses().items():
             # "…二、（二）" is not named by "…二、（二）9": the path must end where the reference ends.
-            named = re.search(re.escape(clause.reference) + _PATH_GOES_ON, text)
+            named = clause.reference in text and re.search(re.escape(clause.reference) + _PATH_GOES_ON, text)
             if named:
                 found.append((named.start(), clause_id))
         return [clause_id for _, clause_id in sorted(found)]
