@@ -6,7 +6,7 @@ export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 SHARED ?= ../shared
 
-.PHONY: setup index run test test-fast lint bench-index bench-retrieval bench-answers bench-latency bench-concurrency bench-load eval clean fit eval-new-documents \
+.PHONY: setup index run test test-fast lint bench-index bench-retrieval bench-answers bench-latency bench-concurrency bench-load eval clean fit fit-sentences eval-new-documents \
 	setup-llm model test-llm bench-llm eval-llm
 
 setup:
@@ -38,6 +38,12 @@ eval: index
 # of embedding on a fresh machine, cached after); writes assistant/rules/decision.json with its cross-validated figures.
 fit: index
 	$(PY) scripts/fit_decision.py --shared $(SHARED)
+
+# How much the extractive generator trusts the clause ranking, chosen on the public Q&A sets (every value of the
+# grid through the whole chain: ~30 min); writes assistant/rules/sentences.json with every set's figures. Run it
+# before `make fit`: the decision is fitted on the answers the generator gives.
+fit-sentences: index
+	$(PY) scripts/choose_sentences.py --shared $(SHARED)
 
 # Colloquial questions about documents the rules were not written on, each set on its own knowledge base: the
 # seeds plus the nine laws of extra-corpus, and the 599 ncppolicies notices (qa/laws-colloquial and

@@ -96,3 +96,57 @@ def test_what_is_asked_outweighs_how_the_asker_describes_itself():
     evidence = [Evidence(ranking, 1.0, 1), Evidence(reward, 0.9, 2)]
     gen = generator(ranking.text, reward.text)
     assert gen.answer(Query(question, question, asked="还有没有奖励可拿？"), evidence).sources[0].clause_path == "二、5"
+
+
+def test_a_quote_cut_by_the_index_goes_on_in_the_clauses_next_part():
+    """A long 前言 the index cut in parts: the quote that ends on part 1's last, introducing sentence goes on with
+    part 2's first sentence, which is cited as a clause of its own; a part not retrieved is not quoted."""
+    first = Clause(doc=DOC, clause_path="前言", headings=(), text="会议研究了企业复工问题。三是规范委托贷款的资金用途。",
+                   search_text="", span=(0, 24), part=1, parts=2)
+    second = Clause(doc=DOC, clause_path="前言", headings=(), text="明确规定委托资金不得用于股票投资。另有安排。",
+                    search_text="", span=(24, 46), part=2, parts=2)
+    df = Counter(g for text in (first.text, second.text) for g in set(bigrams(text)))
+    gen = ExtractiveGenerator(df, 12, next_part=lambda c: second if c == first else None)
+    question = "委托贷款的资金用途有什么规定?"
+    draft = gen.answer(Query(question, question), [Evidence(first, 0.9, 1), Evidence(second, 0.5, 2)])
+    assert draft.sources == (first, second)
+    assert draft.text.endswith("三是规范委托贷款的资金用途[1]。明确规定委托资金不得用于股票投资[2]。")
+    assert "另有安排" not in draft.text
+    alone = gen.answer(Query(question, question), [Evidence(first, 0.9, 1)])
+    assert alone.sources == (first,) and "股票" not in alone.text
+
+
+def test_the_next_part_is_the_following_part_of_the_same_clause_only():
+    from types import SimpleNamespace
+
+    from assistant.retrieval.snapshot import Snapshot
+
+    def part(path: str, n: int, parts: int) -> Clause:
+        return Clause(doc=DOC, clause_path=path, headings=(), text=f"{path}{n}", search_text="", span=(0, 1),
+                      part=n, parts=parts)
+
+    clauses = (part("前言", 1, 2), part("前言", 2, 2), part("一、", 1, 1), part("二、", 1, 2), part("二、", 2, 2))
+    view = SimpleNamespace(clauses=clauses, position={c.clause_id: i for i, c in enumerate(clauses)})
+    assert Snapshot.next_part(view, clauses[0]) is clauses[1]
+    assert [Snapshot.next_part(view, c) for c in clauses[1:3]] == [None, None]  # the last part; an uncut clause
+    assert Snapshot.next_part(view, clauses[3]) is clauses[4]
+
+
+def test_a_bare_heading_names_the_subject_of_its_clauses_sentences():
+    """"2.市内运输" is not quoted, but the question "市内运输如何办理通行证?" is answered by the sentence of the clause
+    it heads (ranked first), not by the next clause's sentence that repeats "办理《通行证》" twice."""
+    from assistant.generators.extractive import bare_heading
+
+    inner = clause("2.市内运输。由县级指挥部成员单位直接向市指挥部交通运输组协调处理。",
+                   headings=("一、通行证", "2.市内运输"), path="一、2")
+    scope = clause("（一）办理范围。除生鲜农产品运输车辆不办理《通行证》外，其余应急运输车辆均要办理《通行证》。",
+                   headings=("一、通行证", "（一）办理范围"), path="一、（一）")
+    assert bare_heading(inner) == "市内运输"
+    assert bare_heading(clause("x", headings=("一、对受疫情影响较大的中小企业给予房租减免和社保缓缴支持",))) == ""
+    # The notice speaks of 办理《通行证》 in many clauses: those words tell its clauses apart less than 市内运输.
+    others = [f"{n}.第{n}类车辆办理《通行证》须提交申请表。" for n in range(3, 9)]
+    gen = generator(inner.text, scope.text, *others)
+    gen.rank_prior = 1.0  # the heading's own weight, whatever the chosen prior
+    question = "市内运输如何办理《通行证》?"
+    draft = gen.answer(Query(question, question), [Evidence(inner, 0.77, 1), Evidence(scope, 0.73, 2)])
+    assert draft.sources == (inner,) and "协调处理" in draft.text

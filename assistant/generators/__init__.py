@@ -27,7 +27,7 @@ class Generator(Protocol):
 def _extractive(settings, snapshot: Snapshot, shared: dict) -> Generator:
     from assistant.generators.extractive import ExtractiveGenerator
 
-    return ExtractiveGenerator(snapshot.gram_df, len(snapshot.clauses))
+    return ExtractiveGenerator(snapshot.gram_df, len(snapshot.clauses), next_part=snapshot.next_part)
 
 
 def _llm(name: str, make_model: Callable, settings, snapshot: Snapshot, shared: dict, lock: bool) -> Generator:

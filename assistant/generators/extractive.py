@@ -3,10 +3,13 @@ retrieved clauses that answer the question and cites each one. Every claim can b
 
 from __future__ import annotations
 
+import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 from assistant.question import states_wanted, wanted_kinds
 from assistant.retrieval.lexical import bigrams, normalize, without_framing
@@ -40,13 +43,26 @@ _NUMBERING = re.compile(r"^([一二三四五六七八九十]+、|[（(][一二�
 BARE_HEADING_CHARS = 12  # a heading longer than this (after its number) says something: it may be quoted
 # A question that first describes the asker: the share of a sentence's score that comes from the asking part.
 ASKED_SHARE = 0.5
-# Which clause answers: a sentence's score gains this share of its clause's retrieval score. The clause ranking
-# (words and meaning of the whole clause) says more about where the answer is than one sentence's shared words,
-# which favour a news lead restating the question's topic. More sentences of that clause are quoted when they
-# fit the question at least keep_ratio as well as the best one (ncppolicies dev answers: prior 0.1 and ratio 0.5
-# 0.724; prior 1.0 and ratio 0.3 0.761; ratio 0.1 gives 0.772 with longer quotes that open on sentences about
-# something else: "达到考核目标的区县最高奖励多少?" then starts with the 独角兽 award).
-RANK_PRIOR = 1.0
+# Which clause answers: a sentence's score gains ``rank_prior`` times its clause's retrieval score. The clause
+# ranking (words and meaning of the whole clause) says more about where the answer is than one sentence's shared
+# words, which favour a news lead restating the question's topic. The weight is chosen on the public Q&A sets by
+# scripts/choose_sentences.py (``make fit-sentences``) and read from rules/sentences.json. More sentences of that
+# clause are quoted when they fit the question at least keep_ratio as well as the best one.
+SENTENCES_PATH = Path(__file__).parent.parent / "rules" / "sentences.json"
+
+
+@lru_cache(maxsize=1)
+def chosen_rank_prior(path: Path = SENTENCES_PATH) -> float:
+    """The rank prior scripts/choose_sentences.py chose (rules/sentences.json)."""
+    return float(json.loads(path.read_text(encoding="utf-8"))["rank_prior"])
+
+
+def bare_heading(clause: Clause) -> str:
+    """A clause's heading without its number when it is too short to say anything itself ("2.市内运输" →
+    "市内运输"): it is not quoted, but it names what the clause's sentences are about. Empty otherwise."""
+    heading = clause.headings[-1] if clause.headings else ""
+    topic = _NUMBERING.sub("", heading).strip("。 ")
+    return topic if len(topic) <= BARE_HEADING_CHARS else ""
 
 
 def sentences_of(clause: Clause) -> list[str]:
@@ -95,10 +111,14 @@ class ExtractiveGenerator:
     name = "extractive"
 
     def __init__(self, gram_df: Mapping[str, int], clause_count: int, max_clauses: int = 4,
-                 keep_ratio: float = 0.3, max_extra: int = 3, max_chars: int = 260):
+                 keep_ratio: float = 0.3, max_extra: int = 3, max_chars: int = 260,
+                 next_part: Callable[[Clause], Clause | None] | None = None, rank_prior: float | None = None):
         """``gram_df``: in how many clauses each character bigram occurs (the knowledge base counts them);
         sentences of the best clause scoring ``keep_ratio`` of the best are quoted too, at most ``max_extra``
-        more and while the quote is under ``max_chars``."""
+        more and while the quote is under ``max_chars``. ``next_part``: the next part of a clause the index cut
+        in parts (a long 前言), so that a quote goes on where the cut fell inside it."""
+        self.next_part = next_part or (lambda clause: None)
+        self.rank_prior = chosen_rank_prior() if rank_prior is None else rank_prior
         self.max_clauses = max_clauses
         self.keep_ratio = keep_ratio
         self.max_extra = max_extra
@@ -119,12 +139,15 @@ class ExtractiveGenerator:
         picks = []
         for item in evidence[: self.max_clauses]:
             title = item.clause.doc.title
+            topic = bare_heading(item.clause)
             for sentence in sentences_of(item.clause):
                 scored = sentence.replace(title, " ") if title else sentence
+                if topic:  # "2.市内运输": what every sentence of the clause is about, though none says it again
+                    scored = f"{scored} {topic}"
                 fit = score_sentence(scored, focus, context, self.idf, asked)
                 if sentence.rstrip().endswith(("？", "?")):
                     fit *= 0.5
-                picks.append(Pick(item.clause, sentence, fit + RANK_PRIOR * item.score, fit))
+                picks.append(Pick(item.clause, sentence, fit + self.rank_prior * item.score, fit))
         return sorted(picks, key=lambda p: -p.score)
 
     def answer(self, query: Query, evidence: list[Evidence]) -> Draft:
@@ -154,12 +177,32 @@ class ExtractiveGenerator:
         text = f"根据{best.clause.name}：" + "".join(
             "".join(order[i] for i in run).rstrip("。；;，,") + "[1]。" for run in runs
         )
+        sources, sentences = (best.clause,), (quoted,)
+        retrieved = {item.clause.clause_id for item in evidence}
+        following = self._went_on(best.clause, order, sorted(chosen), retrieved) if not query.whole else ()
+        if following:  # the quote goes on in the clause's next part: that part is cited too
+            text += "".join(following).rstrip("。；;，,") + "[2]。"
+            sources, sentences = (best.clause, self.next_part(best.clause)), (quoted, following)
         asks_who = any(kind.name == "who" for kind in wanted_kinds(to_simplified(query.original)))
         responsible = responsibility(best.clause) if asks_who else None
         if responsible:  # "找哪个部门?": the bodies the clause makes responsible
             text += f"{responsible}[1]。"
-            quoted += (responsible,)
-        return Draft(text, (best.clause,), (quoted,))
+            sentences = ((*sentences[0], responsible), *sentences[1:])
+        return Draft(text, sources, sentences)
+
+    def _went_on(self, clause: Clause, order: list[str], chosen: list[int], retrieved: set[str]) -> tuple[str, ...]:
+        """The sentences of the clause's next part that complete a quote ending on the clause's last sentence,
+        as ``continued`` completes one within a clause (the index cut a long section in parts there). Only a
+        retrieved part is quoted: what an answer cites is shown among its evidence."""
+        if not chosen or chosen[-1] != len(order) - 1:
+            return ()
+        after = self.next_part(clause)
+        if after is None or after.clause_id not in retrieved:
+            return ()
+        start = chosen.index(next(i for i in reversed(chosen) if i - 1 not in chosen))  # the last run's first
+        run = [order[i] for i in chosen[start:]]
+        joined = continued([*run, *sentences_of(after)], 0, len(run))
+        return tuple(sentences_of(after)[: len(joined) - len(run)])
 
 
 # A quote goes on past a sentence that introduces what follows (：), asks (FAQ), or is too short to stand
@@ -172,11 +215,13 @@ _CONTINUE_LIST_MAX = 150
 _POINTS_BACK = re.compile(r"^\s*(当日|当天|同日|同一天|当晚|次日|随后|此后|对此|为此)")
 
 
-def continued(sentences: list[str], start: int) -> list[int]:
+def continued(sentences: list[str], start: int, through: int = 1) -> list[int]:
     """The index of the best sentence and of those that complete it: the one before when it opens on a word
-    pointing back to it ("当日，…正式启用…" says when only together with the sentence before)."""
+    pointing back to it ("当日，…正式启用…" says when only together with the sentence before). ``through``: the
+    sentences from ``start`` already quoted (a run that goes on in the next part of its clause)."""
     chosen = [start - 1, start] if start > 0 and _POINTS_BACK.match(sentences[start]) else [start]
-    length = len(sentences[start])
+    chosen += list(range(start + 1, start + through))
+    length = sum(len(sentences[i]) for i in range(start, start + through))
     while chosen[-1] + 1 < len(sentences):
         last = sentences[chosen[-1]].rstrip()
         opens = last.endswith(("：", ":", "？", "?")) or length < _CONTINUE_SHORT

@@ -36,6 +36,16 @@ class Snapshot:
     vectors: VectorStore  # searched at this generation's number
     regions: RegionResolver
 
+    def next_part(self, clause: Clause) -> Clause | None:
+        """The next part of a clause the index cut in parts (None for its last part or an uncut clause)."""
+        if clause.part >= clause.parts or clause.clause_id not in self.position:
+            return None
+        after = self.position[clause.clause_id] + 1
+        following = self.clauses[after] if after < len(self.clauses) else None
+        same = following is not None and following.doc.doc_id == clause.doc.doc_id \
+            and following.clause_path == clause.clause_path and following.part == clause.part + 1
+        return following if same else None
+
     @staticmethod
     def load(generation: Generation, store: IndexStore) -> Snapshot:
         """Build the searchable snapshot of a generation (BM25 indexes, bigram counts, its vectors)."""

@@ -1,0 +1,142 @@
+"""Choose how much the extractive generator trusts the clause ranking (assistant/rules/sentences.json):
+`make fit-sentences`.
+
+The generator quotes the sentence with the best score, a sentence's score being its fit to the question plus
+``rank_prior`` times its clause's retrieval score (``assistant.generators.extractive``): a low prior follows the
+sentence that shares most words with the question (often a news lead restating it), a high one stays in the
+first-ranked clause. Every value of GRID is run through the whole chain on every public set, each on its own
+knowledge base (as ``scripts/fit_decision.py`` collects them, at the committed decision threshold):
+
+- fitted on: the seed sets, train-seeds, ncp-natural-train and the 631 ncppolicies dev questions;
+- held out, only reported: qa/laws-colloquial and qa/ncp-colloquial (documents no fitted set asks about).
+
+The chosen value has the best mean accuracy over the fitted sets (each set weighs alike) among the values that
+keep the unanswerable questions of the fitted sets refused at least MIN_UNANSWERABLE_REFUSED (issue 15); of
+values within one ncp dev question of it, the lowest (nearest the sentence's own evidence). The table of every
+value and set is written beside the choice.
+
+    .venv/bin/python scripts/choose_sentences.py --shared ../shared
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from scripts.fit_decision import MIN_UNANSWERABLE_REFUSED, SEED_SETS, ncp_dev_cases  # noqa: E402
+
+GRID = (0.5, 1.0, 1.75, 2.5, 4.0)
+OUT = ROOT / "assistant" / "rules" / "sentences.json"
+HELD_OUT = ("laws-colloquial", "ncp-colloquial")
+
+
+def runs(shared: Path, work: Path) -> list[tuple[str, Path, str]]:
+    """(set, Q&A file, knowledge base) for every set: fitted ones first, then the held-out ones."""
+    ncp = shared / "bench" / "ncppolicies"
+    return [*((name, ROOT / "qa" / f"{name}.jsonl", "seeds") for name in SEED_SETS),
+            ("train-seeds", shared / "qa" / "train-seeds.jsonl", "seeds"),
+            ("ncp-natural-train", shared / "qa" / "ncp-natural-train.jsonl", "ncp"),
+            ("ncp-dev", ncp_dev_cases(ncp, work / "ncp-dev.cases.jsonl"), "ncp"),
+            ("laws-colloquial", ROOT / "qa" / "laws-colloquial.jsonl", "laws"),
+            ("ncp-colloquial", ROOT / "qa" / "ncp-colloquial.jsonl", "ncp")]
+
+
+def measure(shared: Path, work: Path, grid: tuple[float, ...]) -> dict[float, dict[str, dict]]:
+    """Every set's figures at every value: {value: {set: {"cases" (answerable), "right", "unanswerable",
+    "unanswerable_refused"}}}. Each knowledge base is opened once; the generator's prior is set per value."""
+    from core.settings import load_settings
+    from evaluation.knowledge_bases import build_knowledge_base, default_home
+    from evaluation.runner import evaluate
+    from index.build import build
+    from index.embeddings import make_embedder
+    from serve.factory import make_assistant
+
+    settings = load_settings()
+    embedder = make_embedder(settings)
+    sources = {"ncp": [shared / "bench" / "ncppolicies"], "laws": [ROOT / "corpus", shared / "extra-corpus"]}
+    assistants: dict = {}
+
+    def on(kb: str):
+        if kb not in assistants:
+            if kb == "seeds":
+                build(settings, embedder, progress=False)
+                assistants[kb] = make_assistant(settings, embedder)
+            else:
+                kb_settings = build_knowledge_base(settings, sources[kb], default_home(settings, sources[kb]), embedder)
+                assistants[kb] = make_assistant(kb_settings, embedder)
+        return assistants[kb]
+
+    table: dict[float, dict[str, dict]] = {}
+    work.mkdir(parents=True, exist_ok=True)
+    for value in grid:
+        table[value] = {}
+        for name, qa, kb in runs(shared, work):
+            assistant = on(kb)
+            assistant.refresh().rank_prior = value  # the snapshot's generator, which every question uses
+            run = evaluate(assistant, qa, work / f"{name}-{value}.jsonl")
+            verdicts = [(case.answerable, v) for case, v in zip(run["cases"], run["verdicts"], strict=True)]
+            unanswerable = [v["refusal_ok"] for answerable, v in verdicts if not answerable]
+            table[value][name] = {"cases": sum(answerable for answerable, _ in verdicts),
+                                  "right": sum(v["correct"] for answerable, v in verdicts if answerable),
+                                  "unanswerable": len(unanswerable), "unanswerable_refused": sum(unanswerable)}
+            row = table[value][name]
+            print(f"prior {value:<5} {name:<20} {row['right']:>4}/{row['cases']:<4} right  "
+                  f"unanswerable refused {row['unanswerable_refused']}/{row['unanswerable']}", flush=True)
+    return table
+
+
+def choose(table: dict[float, dict[str, dict]]) -> float:
+    """The value with the best mean accuracy over the fitted sets that keeps their unanswerable questions refused;
+    of values within one ncp dev question of it, the lowest."""
+    def fitted(row: dict) -> dict:
+        return {name: figures for name, figures in row.items() if name not in HELD_OUT}
+
+    def mean_accuracy(value: float) -> float:
+        sets = fitted(table[value]).values()
+        return sum(f["right"] / f["cases"] for f in sets) / len(sets)
+
+    def refuses_enough(value: float) -> bool:
+        sets = fitted(table[value]).values()
+        total = sum(f["unanswerable"] for f in sets)
+        return total == 0 or sum(f["unanswerable_refused"] for f in sets) / total >= MIN_UNANSWERABLE_REFUSED
+
+    allowed = [v for v in sorted(table) if refuses_enough(v)] or sorted(table)
+    best = max(mean_accuracy(v) for v in allowed)
+    one_case = 1 / max(table[allowed[0]].get("ncp-dev", {"cases": 1})["cases"], 1) / len(fitted(table[allowed[0]]))
+    return min(v for v in allowed if mean_accuracy(v) >= best - one_case - 1e-12)
+
+
+def print_table(table: dict[float, dict[str, dict]]) -> None:
+    names = list(next(iter(table.values())))
+    print(f"{'set':<22}" + "".join(f"{v:>10}" for v in table))
+    for name in names:
+        held = " (held out)" if name in HELD_OUT else ""
+        print(f"{name + held:<22}" + "".join(f"{table[v][name]['right'] / table[v][name]['cases']:>10.3f}" for v in table))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--shared", default=str(ROOT.parent / "shared"), help="the folder with qa/ and bench/")
+    parser.add_argument("--work", default=str(ROOT / "data" / "fit-sentences"), help="where the runs go")
+    parser.add_argument("--out", default=str(OUT))
+    parser.add_argument("--grid", help=f"comma-separated values (default: {','.join(map(str, GRID))})")
+    args = parser.parse_args()
+    grid = tuple(float(v) for v in args.grid.split(",")) if args.grid else GRID
+    table = measure(Path(args.shared), Path(args.work), grid)
+    print_table(table)
+    value = choose(table)
+    print(f"rank prior {value} → {args.out}")
+    Path(args.out).write_text(json.dumps({"rank_prior": value, "chosen_by": "scripts/choose_sentences.py",
+                                          "held_out": list(HELD_OUT),
+                                          "table": {str(v): rows for v, rows in table.items()}},
+                                         ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
