@@ -233,7 +233,7 @@ class Assistant:
         return text[:limit], (Note("truncated", render("question_truncated", limit=limit)),)
 
     def _read(self, text: str, conversation: Conversation, generator) -> Question:
-        """The message read once (``assistant.question``): its forms, places, context and script."""
+        """The message read once (``assistant.question``): its forms and focus, places, context and script."""
         if has_cjk(text):
             conversation.traditional = is_traditional(text)
         simplified = self._typos.repair(mandarin(to_simplified(text)))

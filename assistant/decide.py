@@ -15,11 +15,13 @@ In the order the chain asks them:
   question is one the knowledge base answers. At or above the model's threshold the chain answers; below it, when
   clauses were retrieved, the answer is "not sure": no clause answers directly, and the closest ones are shown as
   possibly related (never as citations). ``decide_on_quoted_clause`` takes it again for a follow-up whose answer
-  quotes another clause than the first-ranked one.
-- ``decide_other_document``: whether another document's own best clauses support a part of their own (a cut-off
-  on the support measure: the first part has already shown what the question is about).
-- ``decide_on_drafts``: the last one, on what was drafted: nothing, or a "how much" answered by sentences not about
-  the quantity asked (``decide_on_quote``), is "not sure".
+  quotes another clause than the first-ranked one; ``assistant.about_place`` asks it of the ranking of documents
+  filed elsewhere that name the place asked about.
+- ``decide_on_drafts``: on what was drafted: nothing, or a "how much" answered by sentences not about the quantity
+  asked (``decide_on_quote``), is "not sure".
+- ``decide_other_document``: whether another document adds a part to an answer (``assistant.several``): a cut-off
+  on the support measure of its own clauses, set by hand (``Thresholds.min_support_other_document``), since the
+  first part has already shown what the question is about.
 
 ``Reason`` says why a question is not answered; its values are ``Answer.reason`` (the evaluation's records, the
 service's hand-off rules), so they do not change."""
@@ -252,7 +254,7 @@ def decide_on_quote(decision: Decision, question: Question, quoted: str) -> Deci
     """An answer checked against the sentences it quotes: a "how much" question ("多少价格扣除?") answered by
     sentences that name none of its quantity's words and state no figure is not answered by them
     (``assistant.figures.unanswered_quantity``). Then not sure, with the closest clauses, unless the first ranking
-    found no clause at all (``decision``: its decision)."""
+    found no clause at all (``decision``: the decision on that ranking)."""
     if unanswered_quantity(question.typed, quoted) is None:
         return replace(decision, action=Action.ANSWER, reason=None)
     return _not_answered(decision, "unanswered_quantity")
