@@ -1,6 +1,7 @@
 """A place's answer from documents filed elsewhere: when the documents of the place a question names do not
 answer, a document filed under another region (or none) may still be about that place, such as a report on 重庆
-published in 浙江. Only documents whose text names the place are considered."""
+published in 浙江. Only documents whose text names the place are considered, and they answer only when the chain's
+one decision on their ranking says so (``decide``: ``assistant.decide``, the fitted model)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,9 @@
-"""The answering chain: check input → resolve follow-up → screen → place names → retrieve → judge support →
-generate → check citations → add status notes → the user's script."""
+"""The answering chain, which carries out the decisions of ``assistant.decide``: cut the message → decide on the
+message → read it into a ``Question`` (forms, follow-up, places, focus, figures) → decide on the question (screen,
+places covered) → for a status question, the documents' status → else retrieve each ranking, decide on it (the fitted
+model), generate → decide on what was drafted → the enterprise's figures, other documents, a yes/no lead → check
+citations, add status notes → the user's script. ``_refuse`` is the one place a decision not to answer becomes an
+answer."""
 
 from __future__ import annotations
 
@@ -12,21 +16,40 @@ from dataclasses import dataclass, replace
 from assistant.about_place import about_the_place
 from assistant.checks import check_citations
 from assistant.conversation import Conversation, Turn, resolve
-from assistant.decide import Action, Decision, DecisionModel, decide, features, load_model
-from assistant.figures import unanswered_quantity, with_figures
+from assistant.decide import (
+    Action,
+    Decision,
+    DecisionModel,
+    Reason,
+    decide,
+    decide_message,
+    decide_on_drafts,
+    decide_on_quoted_clause,
+    decide_question,
+    decide_status,
+    features,
+    load_model,
+)
+from assistant.figures import with_figures
 from assistant.generators import Generator, generator_factory
-from assistant.guard import screen
 from assistant.question import AnswerKind, Question, mandarin
 from assistant.retrieval.knowledge import KnowledgeBase
 from assistant.retrieval.lexical import normalize
 from assistant.retrieval.snapshot import Snapshot
 from assistant.several import interleave, with_other_documents
-from assistant.status import asks_date, asks_status, note, period_in_text, status_drafts
+from assistant.status import (
+    asks_date,
+    asks_status,
+    note,
+    period_in_text,
+    refers_back,
+    status_documents,
+    status_drafts,
+)
 from assistant.support import (
     DocumentFrequencies,
     SupportMeasure,
     Thresholds,
-    asked_text,
     measure_support,
     split_terms,
     supported,
@@ -53,9 +76,9 @@ from core.textnorm import has_cjk, is_traditional, shorten, to_simplified
 from index.gazetteer import Place
 
 log = logging.getLogger(__name__)
-_CONTENT = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 _ASKS_DETAIL = re.compile(r"具体|详细|详情|还有(哪些|什么|啥)|其他|其它|别的|都有")
-_REFERS_BACK = re.compile(r"这个|这份|这项|这条|该(文件|政策|方案|意见|计划|办法)|此(文件|政策)|它|上面|刚才|前面")
+# A message with nothing to read is told so, in a sentence of its own.
+_MESSAGE_REFUSALS = {Reason.EMPTY: "empty_question", Reason.NO_CONTENT: "no_content"}
 
 
 @dataclass(frozen=True)
@@ -162,8 +185,8 @@ class Assistant:
         if quoted.clause_id in query.cited:
             return decision
         follows = self._measure(query.context, [quoted], skip, background=False).score
-        values = {**decision.features, "context_missing": round(1.0 - follows, 4)}
-        return decide(self.decision_model, values, evidence, self.settings.decision_threshold)
+        return decide_on_quoted_clause(self.decision_model, decision, follows, evidence,
+                                       self.settings.decision_threshold)
 
     def ask(self, question: str, conversation: Conversation | None = None, region: str | None = None,
             doc_ids: tuple[str, ...] | None = None, statuses: tuple[str, ...] | None = None,
@@ -180,64 +203,37 @@ class Assistant:
         conversation.turns.append(Turn(question, answer.resolved_question or question, answer))
         return answer
 
-    def _answer(self, question: str, conversation: Conversation, doc_filter: tuple[str, ...] | None) -> Answer:
+    def _answer(self, message: str, conversation: Conversation, doc_filter: tuple[str, ...] | None) -> Answer:
+        """One message: cut → decide on the message → read → decide on the question → the status of documents, or
+        retrieve, decide and generate. Every refusal is a decision of ``assistant.decide``, carried out by
+        ``_refuse``."""
         today = self.settings.current_date()
-        text = (question or "").strip()
-        if not text:
-            return Answer(question, True, (Part(render("empty_question")),), reason="empty", today=today)
-        notes: tuple[Note, ...] = ()
-        if len(text) > self.settings.max_question_chars:
-            text = text[: self.settings.max_question_chars]
-            notes = (Note("truncated", render("question_truncated", limit=self.settings.max_question_chars)),)
-        if not _CONTENT.search(text):
-            return Answer(question, True, (Part(render("no_content")),), notes, reason="no_content", today=today)
+        text, notes = self._cut((message or "").strip())
+        base = dict(question=message, notes=notes, today=today)
+        refusal = decide_message(text)
+        if refusal is not None:
+            return self._refuse(base, refusal)
         generator = TimedGenerator(self.refresh(), self.stopwatch)
-        question_read = self._read(text, conversation, generator)
-        simplified, resolved = question_read.simplified, question_read.resolved
-        resolution, match = question_read.resolution, question_read.places
-        base = dict(question=question, resolved_question=resolved, traditional=question_read.traditional, notes=notes,
-                    today=today, rewritten_question=question_read.rewritten)
+        question = self._read(text, conversation, generator)
+        base |= dict(resolved_question=question.resolved, traditional=question.traditional,
+                     rewritten_question=question.rewritten)
+        refusal = decide_question(question)
+        if refusal is not None:
+            return self._refuse(base, refusal)
+        if self._asks_status(question):
+            return self._status(base, question, conversation, doc_filter, today)
+        return self._generate(generator, base, question, self._query(question), self._groups(question, doc_filter),
+                              today, named=self._named(question, doc_filter))
 
-        verdict = screen(simplified)
-        if verdict.declined:
-            return self._refuse(base, verdict.reason)
-        if match.uncovered and not match.covered:
-            return self._refuse(base, "region_not_covered")
-        # A question naming several covered places is answered place by place.
-        groups: list[tuple[Place | None, tuple[str, ...] | None]] = list(match.covered) if len(match.covered) > 1 else []
-        if not groups:
-            ids = match.doc_ids or None
-            if doc_filter is not None:
-                ids = tuple(set(ids or doc_filter) & set(doc_filter))
-            groups = [(None, ids)]
-        about_status = asks_status(simplified) or asks_date(simplified)
-        if about_status and not period_in_text(simplified, match.doc_ids, kb=self.kb,
-                                               search_text=self._search_text(simplified)):
-            doc_ids = match.doc_ids
-            if _REFERS_BACK.search(simplified) and not self.kb.regions.gazetteer.find(simplified):
-                # "这个文件还有效吗?": the documents the previous answer cited; none cited, none meant.
-                doc_ids = conversation.cited_docs()
-                if not doc_ids and doc_filter is None:  # a page's or the CLI's filter may say which it is
-                    return self._refuse(base, "no_reference")
-            if doc_filter is not None:
-                doc_ids = tuple(d for d in (doc_ids or doc_filter) if d in doc_filter)
-                if not doc_ids:
-                    return self._refuse(base, "no_support")
-            return self._status_answer(base, resolved, doc_ids, today, about_dates=asks_date(simplified))
-        skip = {p.short for p, _ in match.covered} | {p.name for p, _ in match.covered} | {p.short for p in match.uncovered}
-        # The generator scores sentences on what is asked, not where: place names are left out.
-        focus, context, cited = (resolved if resolution.place_swap else simplified), question_read.context, question_read.cited
-        # Sentences are chosen by the message in the policies' words too (奖励 → 奖补, 老板 → 企业负责人).
-        focus = self._without_places(focus)
-        asking = asked_text(focus)
-        asked = self._search_text(asking) if asking != focus else ""
-        query = Query(resolved, self._search_text(focus), self._without_places(context), cited=cited, asked=asked,
-                      audience=self.audience)
-        named = tuple(p for p, _ in match.covered) if doc_filter is None and len(match.covered) == 1 else ()
-        return self._generate(generator, base, query, groups, match.uncovered, skip, today, named, question_read.wants)
+    def _cut(self, text: str) -> tuple[str, tuple[Note, ...]]:
+        """The message cut to the length limit, with a notice when it was cut."""
+        limit = self.settings.max_question_chars
+        if len(text) <= limit:
+            return text, ()
+        return text[:limit], (Note("truncated", render("question_truncated", limit=limit)),)
 
     def _read(self, text: str, conversation: Conversation, generator) -> Question:
-        """The message read once (``assistant.question``): its forms, places, context and script."""
+        """The message read once (``assistant.question``): its forms and focus, places, context and script."""
         if has_cjk(text):
             conversation.traditional = is_traditional(text)
         simplified = self._typos.repair(mandarin(to_simplified(text)))
@@ -247,9 +243,12 @@ class Assistant:
             resolution = replace(resolution, text=rewritten)
         # A follow-up is read with what it follows; "那江门呢?" asks the whole previous question there instead.
         follow_up = resolution.follow_up and not resolution.place_swap
+        # The generator scores sentences on what is asked, not where: place names are left out.
+        focus = self._without_places(resolution.text if resolution.place_swap else simplified)
         return Question(text, simplified, resolution, self.kb.regions.match(resolution.text), conversation.traditional,
                         context=conversation.context() if follow_up else "",
-                        cited=conversation.cited_clauses() if resolution.follow_up else (), rewritten=rewritten)
+                        cited=conversation.cited_clauses() if resolution.follow_up else (), rewritten=rewritten,
+                        focus=focus)
 
     def _rewritten(self, generator, resolution, previous: str | None, message: str) -> str:
         """With an LLM generator, a follow-up (other than "那江门呢?", which code resolves) rewritten by the LLM into
@@ -261,14 +260,57 @@ class Assistant:
         rewritten = to_simplified(rewrite(previous, message))
         return "" if rewritten == message else rewritten
 
-    def _status_answer(self, base: dict, question: str, doc_ids: tuple[str, ...], today: dt.date,
-                       about_dates: bool = False) -> Answer:
-        """Status (or dates) of the documents the question names: by place, or the best match of its words."""
-        found = status_drafts(question, doc_ids, today, kb=self.kb, top_k=self.settings.top_k, about_dates=about_dates)
-        if found is None:
-            return self._refuse(base, "no_support")
+    def _asks_status(self, question: Question) -> bool:
+        """Whether the question asks a document's status or dates, rather than a period a clause states."""
+        simplified = question.simplified
+        return (asks_status(simplified) or asks_date(simplified)) and not period_in_text(
+            simplified, question.places.doc_ids, kb=self.kb, search_text=self._search_text(simplified))
+
+    def _status(self, base: dict, question: Question, conversation: Conversation, doc_filter: tuple[str, ...] | None,
+                today: dt.date) -> Answer:
+        """Status (or dates) of the documents the question names: by place, by the previous answer's citations
+        ("这个文件还有效吗?"), or the best match of its words."""
+        simplified = question.simplified
+        referred = refers_back(simplified) and not self.kb.regions.gazetteer.find(simplified)
+        cited = conversation.cited_docs() if referred else ()
+        documents = status_documents(question.places.doc_ids, cited, referred=referred, allowed=doc_filter)
+        refusal = decide_status(documents, refers_back=referred, cited=cited, filtered=doc_filter is not None)
+        if refusal is not None:
+            return self._refuse(base, refusal)
+        about_dates = asks_date(simplified)
+        found = status_drafts(question.resolved, documents, today, kb=self.kb, top_k=self.settings.top_k,
+                              about_dates=about_dates)
+        decision = decide_on_drafts(None, found is not None, question)
+        if not decision.answers:
+            return self._refuse(base, decision)
         drafts, evidence = found
         return self._compose(base, drafts, evidence, (), today, notes=about_dates)
+
+    def _query(self, question: Question) -> Query:
+        """The question as the retriever and the generator see it. Sentences are chosen by the message in the
+        policies' words too (奖励 → 奖补, 老板 → 企业负责人)."""
+        asked = self._search_text(question.asked) if question.describes_asker else ""
+        return Query(question.resolved, self._search_text(question.focus), self._without_places(question.context),
+                     cited=question.cited, asked=asked, audience=self.audience)
+
+    @staticmethod
+    def _groups(question: Question, doc_filter: tuple[str, ...] | None
+                ) -> list[tuple[Place | None, tuple[str, ...] | None]]:
+        """The rankings to search: one a place when the question names several covered places (answered place by
+        place), else one, within the documents of the place named and the filter."""
+        match = question.places
+        if len(match.covered) > 1:
+            return list(match.covered)
+        ids = match.doc_ids or None
+        if doc_filter is not None:
+            ids = tuple(set(ids or doc_filter) & set(doc_filter))
+        return [(None, ids)]
+
+    @staticmethod
+    def _named(question: Question, doc_filter: tuple[str, ...] | None) -> tuple[Place, ...]:
+        """The one covered place a question names, whose answer may come from documents filed elsewhere."""
+        covered = question.places.covered
+        return tuple(p for p, _ in covered) if doc_filter is None and len(covered) == 1 else ()
 
     def _search_text(self, text: str) -> str:
         """What is searched for a question: its words and the policy terms its everyday words stand for."""
@@ -289,8 +331,38 @@ class Assistant:
             allowed &= set(next((ids for name, ids in self.kb.regions.regions() if name == region), ()))
         return tuple(sorted(allowed))
 
-    def _generate(self, generator: Generator, base: dict, query: Query, groups, uncovered, skip: set[str],
-                  today: dt.date, named: tuple[Place, ...] = (), wants: tuple[AnswerKind, ...] = ()) -> Answer:
+    def _generate(self, generator: Generator, base: dict, question: Question, query: Query, groups, today: dt.date,
+                  named: tuple[Place, ...] = ()) -> Answer:
+        """Retrieve and decide each ranking, draft the answers, decide on what was drafted, then add what the
+        enterprise's figures, other documents and a yes/no question call for."""
+        skip = question.place_names
+        drafts, merged, missing, guards, decisions = self._draft_rankings(generator, query, groups, skip,
+                                                                          question.wants)
+        if not drafts and named and not query.context:
+            searched = {doc_id for _, ids in groups for doc_id in (ids or ())}
+            drafts, merged = about_the_place(
+                query, named, skip, merged, searched, kb=self.kb, generator=generator,
+                search_text=self._search_text(query.text), top_k=self.settings.top_k, decide=self.decide)
+        first = decisions[0] if decisions else None
+        base = {**base, "decision": first}
+        quoted = drafts[0][1].quoted if len(drafts) == 1 and not drafts[0][0] else None
+        decision = decide_on_drafts(first, bool(drafts), question, quoted)
+        if not decision.answers:
+            # With nothing drafted, the LLM's checked decisions to refuse are kept with the refusal.
+            return self._refuse(base, decision, merged, guard=None if drafts else GuardReport.merged(guards))
+        drafts = [(label, with_figures(query.original, draft, question.stated_figures)) for label, draft in drafts]
+        if len(groups) == 1 and groups[0] == (None, None) and not query.context:
+            drafts, merged = with_other_documents(
+                drafts, merged, query, skip, kb=self.kb, generator=generator, search_text=self._search_text(query.text),
+                support=self.support, clause_support=self._clause_support, thresholds=self.thresholds)
+        if not missing:  # a place without a basis is no "有"
+            drafts = with_yes_lead(base["question"], drafts)
+        return self._compose(base, drafts, merged, question.places.uncovered, today, no_basis=missing)
+
+    def _draft_rankings(self, generator: Generator, query: Query, groups, skip: set[str],
+                        wants: tuple[AnswerKind, ...]):
+        """Each group's ranking, its decision, and a draft where the decision answers: the drafts (labelled by
+        place), the rankings merged, the places without a basis, the LLM's guard reports and the decisions."""
         drafts: list[tuple[str, Draft]] = []
         evidence_lists: list[list[Evidence]] = []
         places = [place for place, _ in groups if place]
@@ -307,9 +379,8 @@ class Assistant:
                 evidence = _cited_first(evidence, query.cited)
             evidence_lists.append(evidence)
             draft = None
-            decision = self.decide(text, evidence, skip, query, wants)
-            decisions.append(decision)
-            if decision.answers:
+            decisions.append(self.decide(text, evidence, skip, query, wants))
+            if decisions[-1].answers:
                 continuing = self._continuing(query, evidence, skip, place)
                 # "具体…?" about the clause just quoted in part: the whole clause.
                 whole = continuing is not evidence and bool(_ASKS_DETAIL.search(query.original))
@@ -324,25 +395,7 @@ class Assistant:
                 drafts.append((label, draft))
             elif label:
                 missing.append(label)
-        merged = interleave(evidence_lists)
-        if not drafts and named and not query.context:
-            searched = {doc_id for _, ids in groups for doc_id in (ids or ())}
-            drafts, merged = about_the_place(
-                query, named, skip, merged, searched, kb=self.kb, generator=generator,
-                search_text=self._search_text(query.text), top_k=self.settings.top_k, decide=self.decide)
-        base = {**base, "decision": decisions[0] if decisions else None}
-        if not drafts:
-            return self._refuse(base, "no_support", merged, guard=GuardReport.merged(guards))
-        if len(drafts) == 1 and not drafts[0][0] and unanswered_quantity(base["question"], drafts[0][1].quoted):
-            return self._refuse(base, "no_support", merged)  # "多少价格扣除?" answered by a clause not about it
-        drafts = [(label, with_figures(query.original, draft)) for label, draft in drafts]
-        if len(groups) == 1 and groups[0] == (None, None) and not query.context:
-            drafts, merged = with_other_documents(
-                drafts, merged, query, skip, kb=self.kb, generator=generator, search_text=self._search_text(query.text),
-                support=self.support, clause_support=self._clause_support, thresholds=self.thresholds)
-        if not missing:  # a place without a basis is no "有"
-            drafts = with_yes_lead(base["question"], drafts)
-        return self._compose(base, drafts, merged, uncovered, today, no_basis=missing)
+        return drafts, interleave(evidence_lists), missing, guards, decisions
 
     def _continuing(self, query: Query, evidence: list[Evidence], skip: set[str], place) -> list[Evidence]:
         """The evidence a follow-up is answered from: only the clause just cited when the new message's own
@@ -377,21 +430,25 @@ class Assistant:
         # (the citation keeps the clause exactly as written).
         return _in_script(answer)
 
-    def _refuse(self, base: dict, reason: str, evidence: list[Evidence] | None = None,
+    def _refuse(self, base: dict, decision: Decision, evidence: list[Evidence] | None = None,
                 guard: GuardReport | None = None) -> Answer:
+        """The one place a decision not to answer (``assistant.decide``) becomes an answer: the sentence its
+        reason calls for, and for "not sure" the closest clauses (shown apart, never cited)."""
+        reason = decision.reason or Reason.NO_SUPPORT
         text = REFUSAL
-        if reason == "region_not_covered":
+        if reason in _MESSAGE_REFUSALS:  # nothing to read: say so
+            text = render(_MESSAGE_REFUSALS[reason])
+        if reason is Reason.REGION_NOT_COVERED:
             text = REFUSAL + render("refusal_region_hint", regions="、".join(n for n, _ in self.kb.regions.regions()))
         if reason in REPHRASE_REASONS:  # not a gap of the knowledge base: the question must be asked differently
             text = render(REPHRASE_REASONS[reason])
         related: tuple[Evidence, ...] = ()
-        decision = base.get("decision")
-        if reason == "no_support" and evidence and decision is not None and decision.action is not Action.REFUSE:
+        if decision.action is Action.NOT_SURE and evidence:
             # Not sure: no clause answers directly, the closest ones may help (shown apart, never cited).
             related = tuple(evidence[: self.settings.related_clauses])
             text = text + "\n" + render("not_sure", related="\n".join(
                 render("not_sure_clause", reference=e.clause.reference, excerpt=shorten(" ".join(e.clause.text.split()), 60)) for e in related))
-        return _in_script(Answer(refused=True, body=(Part(text),), evidence=tuple(evidence or ()), reason=reason,
+        return _in_script(Answer(refused=True, body=(Part(text),), evidence=tuple(evidence or ()), reason=str(reason),
                                  guard=guard, related=related, **base))
 
 

@@ -1,26 +1,49 @@
-"""Whether the retrieved clauses answer the question: one decision, taken by a model fitted on the Q&A sets
-(``scripts/fit_decision.py``, ``make fit``) rather than by cut-offs set by hand.
+"""Whether a question is answered, and why not: every answer-or-refuse choice of the chain is taken here, by pure
+functions over the ``Question``, its ranked evidence and what the answer quotes, each returning a ``Decision``. The
+chain only carries a decision out (``assistant.chain``: one place turns a refusal into an ``Answer``).
 
-The decision reads features of the question against its ranked evidence (how much of what is asked the best
-clauses state, how much of it no clause of the knowledge base names at all, the retrievers' scores and whether
-they agree) and gives the probability that the question is one the knowledge base answers. At or above the
-model's threshold the chain answers; below it, when clauses were retrieved, the answer is "not sure": no clause
-answers directly, and the closest ones are shown as possibly related (never as citations)."""
+In the order the chain asks them:
+
+- ``decide_message``: a message with nothing to read (empty, or no letter, digit or Chinese character).
+- ``decide_question``: a message read into a ``Question`` that is not a policy question (``assistant.guard.screen``:
+  instructions to the assistant, chit-chat, not Chinese) or names only places the knowledge base does not cover.
+- ``decide_status``: a status question ("这个文件还有效吗?") about no document.
+- ``decide``: whether the retrieved clauses answer, taken by a model fitted on the Q&A sets
+  (``scripts/fit_decision.py``, ``make fit``) rather than by cut-offs set by hand. It reads features of the question
+  against its ranked evidence (how much of what is asked the best clauses state, how much of it no clause of the
+  knowledge base names at all, the retrievers' scores and whether they agree) and gives the probability that the
+  question is one the knowledge base answers. At or above the model's threshold the chain answers; below it, when
+  clauses were retrieved, the answer is "not sure": no clause answers directly, and the closest ones are shown as
+  possibly related (never as citations). ``decide_on_quoted_clause`` takes it again for a follow-up whose answer
+  quotes another clause than the first-ranked one; ``assistant.about_place`` asks it of the ranking of documents
+  filed elsewhere that name the place asked about.
+- ``decide_on_drafts``: on what was drafted: nothing, or a "how much" answered by sentences not about the quantity
+  asked (``decide_on_quote``), is "not sure".
+- ``decide_other_document``: whether another document adds a part to an answer (``assistant.several``): a cut-off
+  on the support measure of its own clauses, set by hand (``Thresholds.min_support_other_document``), since the
+  first part has already shown what the question is about.
+
+``Reason`` says why a question is not answered; its values are ``Answer.reason`` (the evaluation's records, the
+service's hand-off rules), so they do not change."""
 
 from __future__ import annotations
 
 import enum
 import json
 import math
+import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
-from assistant.question import AnswerKind, states_wanted
+from assistant.figures import unanswered_quantity
+from assistant.guard import screen
+from assistant.question import AnswerKind, Question, states_wanted
 from assistant.support import SupportMeasure
 from assistant.types import Evidence
 
 MODEL_PATH = Path(__file__).parent / "rules" / "decision.json"
+_CONTENT = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 
 
 class Action(enum.StrEnum):
@@ -31,16 +54,32 @@ class Action(enum.StrEnum):
     REFUSE = "refuse"
 
 
+class Reason(enum.StrEnum):
+    """Why a question is not answered (``Answer.reason``). The values are part of the API: the evaluation's
+    records, the service's presenter and hand-off rules (``serve/rules/handoff.yaml``) read them."""
+
+    EMPTY = "empty"  # nothing typed
+    NO_CONTENT = "no_content"  # no letter, digit or Chinese character
+    INJECTION = "injection"  # instructions to ignore the rules or reveal the prompt (``assistant.guard``)
+    CHITCHAT = "chitchat"  # greetings and requests outside policy Q&A
+    NOT_CHINESE = "not_chinese"  # Latin words and no Chinese character: to be asked in Chinese
+    REGION_NOT_COVERED = "region_not_covered"  # only places the knowledge base has no document for
+    NO_REFERENCE = "no_reference"  # "这个文件还有效吗?" with no document cited before: to be asked naming it
+    NO_SUPPORT = "no_support"  # no clause answers (the closest ones may be shown: "not sure")
+
+
 @dataclass(frozen=True)
 class Decision:
-    """The decision on one ranking: the action, the model's probability that the knowledge base answers, and the
-    features it was taken on (kept with the answer, so that an evaluation run is also the data to fit on)."""
+    """One decision: the action and, when not answering, the reason; for the model's decision on a ranking, its
+    probability that the knowledge base answers, its threshold and the features it was taken on (kept with the
+    answer, so that an evaluation run is also the data to fit on)."""
 
     action: Action
-    probability: float
-    threshold: float
+    probability: float = 0.0
+    threshold: float = 0.0
     features: dict[str, float] = field(default_factory=dict)
-    rule: str = ""  # a rule that overrode the model, where the data cannot decide (see ``decide``)
+    rule: str = ""  # the rule that decided, where the model did not (see ``decide`` and the other functions)
+    reason: Reason | None = None  # why not answered (None when answered)
 
     @property
     def answers(self) -> bool:
@@ -133,7 +172,7 @@ class DecisionModel:
         threshold = self.threshold if threshold is None else threshold
         p = self.probability(values)
         action = Action.ANSWER if p >= threshold and evidence else Action.NOT_SURE if evidence else Action.REFUSE
-        return Decision(action, p, threshold, values)
+        return Decision(action, p, threshold, values, reason=None if action is Action.ANSWER else Reason.NO_SUPPORT)
 
 
 def holds_the_question(values: dict[str, float]) -> bool:
@@ -153,8 +192,93 @@ def decide(model: DecisionModel, values: dict[str, float], evidence: list[Eviden
     a question on provincial incubators, answered with a clause on R&D deductions)."""
     decision = model.decide(values, evidence, threshold)
     if not decision.answers and evidence and holds_the_question(values):
-        decision = replace(decision, action=Action.ANSWER, rule="first_clause_holds_the_question")
+        decision = replace(decision, action=Action.ANSWER, rule="first_clause_holds_the_question", reason=None)
     return decision
+
+
+def decide_on_quoted_clause(model: DecisionModel, decision: Decision, follows: float, evidence: list[Evidence],
+                            threshold: float | None = None) -> Decision:
+    """A follow-up's decision taken again when its answer quotes another clause than the first-ranked one:
+    ``follows`` is how much of the question it follows that clause speaks to (its shortfall is the feature
+    ``context_missing``)."""
+    values = {**decision.features, "context_missing": round(1.0 - follows, 4)}
+    return decide(model, values, evidence, threshold)
+
+
+def refusal(reason: Reason, rule: str = "") -> Decision:
+    """A refusal taken by a rule before any ranking."""
+    return Decision(Action.REFUSE, rule=rule or str(reason), reason=reason)
+
+
+def decide_message(text: str) -> Decision | None:
+    """A message with nothing to read: empty, or without a letter, digit or Chinese character. None: read it."""
+    if not text:
+        return refusal(Reason.EMPTY)
+    if not _CONTENT.search(text):
+        return refusal(Reason.NO_CONTENT)
+    return None
+
+
+def decide_question(question: Question) -> Decision | None:
+    """A question declined before retrieval: not a policy question (``assistant.guard.screen``), or naming only
+    places the knowledge base does not cover. None: retrieve."""
+    verdict = screen(question.simplified)
+    if verdict.declined:
+        return refusal(Reason(verdict.reason), rule="screen")
+    if question.places.uncovered and not question.places.covered:
+        return refusal(Reason.REGION_NOT_COVERED)
+    return None
+
+
+def decide_status(documents: tuple[str, ...], *, refers_back: bool, cited: tuple[str, ...], filtered: bool
+                  ) -> Decision | None:
+    """A status question about no document: "这个文件还有效吗?" (``refers_back``) when the previous answer ``cited``
+    no document and no filter says which (to be asked naming it), or a filter that leaves no document of those
+    meant (``documents``). None: answer the status of ``documents`` (none: the best match of the question's words)."""
+    if refers_back and not cited and not filtered:
+        return refusal(Reason.NO_REFERENCE)
+    if filtered and not documents:
+        return refusal(Reason.NO_SUPPORT, rule="no_document_allowed")
+    return None
+
+
+def decide_other_document(support: float, needed: float) -> Decision:
+    """Whether another document adds a part to an answer: its own clauses (the best ones, then the one its part
+    quotes) support the question at least ``needed`` (``Thresholds.min_support_other_document``)."""
+    action = Action.ANSWER if support >= needed else Action.REFUSE
+    return Decision(action, support, needed, rule="other_document_support",
+                    reason=None if action is Action.ANSWER else Reason.NO_SUPPORT)
+
+
+def decide_on_quote(decision: Decision, question: Question, quoted: str) -> Decision:
+    """An answer checked against the sentences it quotes: a "how much" question ("多少价格扣除?") answered by
+    sentences that name none of its quantity's words and state no figure is not answered by them
+    (``assistant.figures.unanswered_quantity``). Then not sure, with the closest clauses, unless the first ranking
+    found no clause at all (``decision``: the decision on that ranking)."""
+    if unanswered_quantity(question.typed, quoted) is None:
+        return replace(decision, action=Action.ANSWER, reason=None)
+    return _not_answered(decision, "unanswered_quantity")
+
+
+def decide_on_drafts(decision: Decision | None, drafted: bool, question: Question, quoted: str | None = None
+                     ) -> Decision:
+    """The last decision, on what generation drafted for the question whose first ranking was decided by
+    ``decision`` (None: no ranking was decided, as for a status question): nothing drafted is not answered; the
+    one part of an answer that quotes ``quoted`` is checked by ``decide_on_quote``. Not answered is "not sure"
+    (the closest clauses shown) when the first ranking found clauses, else a refusal."""
+    decided = decision if decision is not None else Decision(Action.REFUSE)
+    if not drafted:
+        return _not_answered(decided, "nothing_drafted")
+    if quoted is not None:
+        return decide_on_quote(decided, question, quoted)
+    return replace(decided, action=Action.ANSWER, reason=None)
+
+
+def _not_answered(decision: Decision, rule: str) -> Decision:
+    """Not sure (no clause answers directly; the closest ones may help) or, when the ranking found no clause, a
+    refusal; either for want of support."""
+    action = Action.REFUSE if decision.action is Action.REFUSE else Action.NOT_SURE
+    return replace(decision, action=action, rule=rule, reason=Reason.NO_SUPPORT)
 
 
 @lru_cache(maxsize=4)
@@ -163,4 +287,6 @@ def load_model(path: Path = MODEL_PATH) -> DecisionModel:
     return DecisionModel.from_dict(json.loads(path.read_text(encoding="utf-8")))
 
 
-__all__ = ["MODEL_PATH", "Action", "Decision", "DecisionModel", "decide", "features", "holds_the_question", "load_model"]
+__all__ = ["MODEL_PATH", "Action", "Decision", "DecisionModel", "Reason", "decide", "decide_message",
+           "decide_on_drafts", "decide_on_quote", "decide_on_quoted_clause", "decide_other_document",
+           "decide_question", "decide_status", "features", "holds_the_question", "load_model", "refusal"]

@@ -9,6 +9,7 @@ both in a draft."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from assistant.numbers import CHINESE_NUMERALS, chinese_number
@@ -160,16 +161,17 @@ class Comparison:
         return f"按您提供的数字，{self.stated.text}{about}，{said}；其他条件请对照条款逐项核实"
 
 
-def compare(question: str, clause_text: str) -> list[Comparison]:
-    """The stated figures of a question set against the thresholds of the same kind in a clause."""
+def compare(question: str, clause_text: str, stated: Sequence[Figure] | None = None) -> list[Comparison]:
+    """The stated figures of a question (``stated``, when already read: ``Question.stated_figures``) set against
+    the thresholds of the same kind in a clause."""
     limits = thresholds(clause_text)
     asked = set(bigrams(question))
     out = []
-    for stated in stated_figures(question):
-        same = [t for t in limits if t.figure.kind == stated.kind]
-        if "÷" in stated.text:  # a share of head counts is limited where the clause speaks of people
+    for figure in stated_figures(question) if stated is None else stated:
+        same = [t for t in limits if t.figure.kind == figure.kind]
+        if "÷" in figure.text:  # a share of head counts is limited where the clause speaks of people
             same = [t for t in same if _PEOPLE.search(t.context)]
-        if stated.kind == "years":  # an enterprise's age against a minimum age, not against 最多补3年
+        if figure.kind == "years":  # an enterprise's age against a minimum age, not against 最多补3年
             same = [t for t in same if _AGE_WORDS.search(t.context)]
         if not same:
             continue
@@ -177,7 +179,7 @@ def compare(question: str, clause_text: str) -> list[Comparison]:
         best = max(same, key=lambda t: len(asked & set(bigrams(t.context))))
         if len(same) > 1 and not asked & set(bigrams(best.context)):
             continue
-        out.append(Comparison(stated, best))
+        out.append(Comparison(figure, best))
     return out
 
 
@@ -226,11 +228,11 @@ def unanswered_quantity(question: str, quoted: str) -> str | None:
     return None if any(w in text for w in parts) else subject
 
 
-def with_figures(question: str, draft: Draft) -> Draft:
-    """A draft that also says how the enterprise's own figures compare with the cited clause's thresholds
-    (computed, never guessed), or that the clause states no amount when one is asked for."""
+def with_figures(question: str, draft: Draft, stated: Sequence[Figure] | None = None) -> Draft:
+    """A draft that also says how the enterprise's own figures (``stated``, when already read) compare with the
+    cited clause's thresholds (computed, never guessed), or that the clause states no amount when one is asked for."""
     clause = draft.sources[0]
-    said = [f"{c.sentence()}[1]。" for c in compare(question, clause.text)]
+    said = [f"{c.sentence()}[1]。" for c in compare(question, clause.text, stated)]
     missing = missing_figure(question, draft.quoted)
     if missing:
         said.append(render(f"no_figure_{missing}"))

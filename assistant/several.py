@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from assistant.decide import decide_other_document
 from assistant.generators import Generator
 from assistant.retrieval.knowledge import KnowledgeBase
-from assistant.support import ClauseSupport, EvidenceSupport, Thresholds, supported
+from assistant.support import ClauseSupport, EvidenceSupport, Thresholds
 from assistant.types import Draft, Evidence, Query
 
 
@@ -52,7 +53,8 @@ def other_documents(query: Query, evidence: list[Evidence], skip: set[str], answ
     """A question that names no place may be answered by several documents: one part for each document
     not yet ``answered`` among the best-ranked ones whose own best clauses support an answer (each
     document searched on its own, so its best clause is found even when another document fills the top
-    of the ranking). Returns the parts and, for each, the evidence it rests on."""
+    of the ranking). Whether a document adds its part is ``assistant.decide.decide_other_document``'s to say.
+    Returns the parts and, for each, the evidence it rests on."""
     if not evidence:
         return [], []
     wide = kb.search(search_text, thresholds.other_document_depth)
@@ -64,11 +66,12 @@ def other_documents(query: Query, evidence: list[Evidence], skip: set[str], answ
         if len(parts) >= thresholds.max_other_documents:
             break
         own = kb.search(search_text, 4, doc_ids=(doc_id,))
-        if not own or not supported(support(query.text, own, skip), needed):
+        if not own or not decide_other_document(support(query.text, own, skip), needed).answers:
             continue
         draft = generator.answer(query, own)
         # The part must rest on a clause that itself supports it, not only on the document's best ones.
-        if draft.sources and supported(clause_support(query.text, list(draft.sources), skip), needed):
+        if draft.sources and decide_other_document(clause_support(query.text, list(draft.sources), skip),
+                                                   needed).answers:
             parts.append(("", draft))
             used.append(own)
     return parts, used

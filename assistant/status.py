@@ -34,6 +34,9 @@ _PERIOD_WORDS = re.compile(
     r"(有效期限|有效期|执行期限|实施期限|执行期|实施期|执行时间|实施时间|截止时间|截止日期|期限)(?=是|为|有多|多长|多少|几|怎样|怎么|如何|到哪)"
 )
 
+# "这个文件还有效吗?": a question about the document the conversation was about.
+_REFERS_BACK = re.compile(r"这个|这份|这项|这条|该(文件|政策|方案|意见|计划|办法)|此(文件|政策)|它|上面|刚才|前面")
+
 MAX_STATUS_DOCUMENTS = 3  # "重庆的政策还有效吗?" names each of a few documents; beyond that, the best match
 
 
@@ -68,6 +71,22 @@ def asks_status(question: str) -> bool:
         return True
     rest = _FILLER.sub("", _ASKS_STATUS.sub("", question))
     return len(re.findall(r"[\u4e00-\u9fff]", rest)) <= _MAX_OTHER_CHARACTERS
+
+
+def refers_back(question: str) -> bool:
+    """Whether a status question points back at a document ("这个文件还有效吗?", "它到期了吗?")."""
+    return bool(_REFERS_BACK.search(question))
+
+
+def status_documents(named: tuple[str, ...], cited: tuple[str, ...], *, referred: bool,
+                     allowed: tuple[str, ...] | None) -> tuple[str, ...]:
+    """The documents a status question is about: those the previous answer ``cited`` when it points back at one
+    (``referred``), else those of the places it names; within the documents a filter ``allowed`` (None: no filter;
+    no document meant: all it allows). Empty: the best match of the question's words."""
+    documents = cited if referred else named
+    if allowed is not None:
+        documents = tuple(d for d in (documents or allowed) if d in allowed)
+    return documents
 
 
 def explain(doc: PolicyDoc, today: dt.date) -> str:

@@ -233,7 +233,7 @@ def windows(passage: str, size: int = 2) -> list[str]:
 
 
 def supported(score: float, threshold: float) -> bool:
-    """The cut-off: an answer is given only when the support reaches the calibrated threshold."""
+    """Whether a support score reaches a cut-off (which clause a follow-up is answered from)."""
     return score >= threshold
 
 
@@ -246,7 +246,8 @@ ClauseSupport = Callable[[str, list[Clause], set[str]], float]
 @dataclass(frozen=True)
 class Thresholds:
     """The cut-offs of the steps that follow the decision (whether the question is answered at all is the fitted
-    model's, ``assistant.decide``): which clause a follow-up is answered from, and which other documents add a part."""
+    model's, ``assistant.decide``): which clause a follow-up is answered from, and which other documents add a part
+    (``assistant.decide.decide_other_document`` applies it)."""
 
     # A follow-up is answered from the clause just cited when this share of its own words is found there.
     min_follow_up_words: float = 0.45

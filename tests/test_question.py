@@ -66,3 +66,37 @@ def test_every_kind_has_both_patterns():
 )
 def test_cantonese_words_are_read_in_mandarin(typed, read):
     assert mandarin(to_simplified(typed)) == read
+
+
+def _read(focus: str, covered=(), uncovered=()):
+    from assistant.conversation import Resolution
+    from assistant.question import Question
+    from assistant.regions import RegionMatch
+
+    return Question(focus, focus, Resolution(focus), RegionMatch(tuple(covered), tuple(uncovered)), False, focus=focus)
+
+
+@pytest.mark.parametrize(("focus", "asked", "describes_asker"), [
+    ("我们是一家会计师事务所，省里对服务费用有补助吗?", "省里对服务费用有补助吗?", True),
+    ("对服务费用有补助吗?", "对服务费用有补助吗?", False),
+    # No sentence asks: every sentence is what is asked.
+    ("我们是一家会计师事务所，想了解服务费用补助。", "我们是一家会计师事务所，想了解服务费用补助。", False),
+])
+def test_what_is_asked_is_read_apart_from_what_describes_the_asker(focus, asked, describes_asker):
+    question = _read(focus)
+    assert (question.asked, question.describes_asker) == (asked, describes_asker)
+
+
+def test_the_enterprises_figures_are_read_once_from_the_focus():
+    question = _read("公司80个人里搞研发的只有6个，比例够不够?")
+    assert [f.text for f in question.stated_figures] == ["80个人", "6÷80=7.5%"]
+    assert question.stated_figures is question.stated_figures  # read once
+    assert _read("研发费用加计扣除比例是多少?").stated_figures == ()
+
+
+def test_the_names_of_the_places_named_are_known_to_the_question():
+    from index.gazetteer import Place
+
+    jilin = Place("吉林省", "吉林", "吉林省", "province", "220000")
+    hainan = Place("海南省", "海南", "海南省", "province", "460000")
+    assert _read("吉林和海南有补助吗?", [(jilin, ("d",))], [hainan]).place_names == {"吉林省", "吉林", "海南"}

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from assistant.status import asks_date, asks_status, dates, explain, note
+from assistant.status import asks_date, asks_status, dates, explain, note, refers_back, status_documents
 from tests.test_clean import CHONGQING_DRAFT, CHONGQING_TECH, JIANGMEN, JILIN
 from tests.test_metadata import doc
 
@@ -98,3 +98,22 @@ def test_a_comment_deadline_is_read_from_the_notice_text_too():
     text = "关于公开征求《某市促进中小企业发展若干措施（征求意见稿）》意见的通知\n征求意见截止时间为2025年3月31日。"
     found = extract(Cleaned(text=text, removed=[]), default_gazetteer())
     assert found.draft and found.comment_deadline == dt.date(2025, 3, 31)
+
+
+@pytest.mark.parametrize(("named", "cited", "referred", "allowed", "documents"), [
+    (("a",), ("b",), False, None, ("a",)),  # the documents of the places named
+    (("a",), ("b",), True, None, ("b",)),  # "这个文件还有效吗?": the one the previous answer cited
+    ((), (), True, None, ()),  # none cited: none meant (the decision refuses, see test_decide_rules)
+    (("a", "b"), (), False, ("b", "c"), ("b",)),  # within the filter
+    ((), (), False, ("b", "c"), ("b", "c")),  # none meant: all the filter allows
+    (("a",), (), False, ("c",), ()),  # the filter leaves none of those meant
+])
+def test_the_documents_a_status_question_is_about(named, cited, referred, allowed, documents):
+    assert status_documents(named, cited, referred=referred, allowed=allowed) == documents
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("这个文件还有效吗?", True), ("它到期了吗?", True), ("该方案还在执行吗?", True), ("日照的行动方案还有效吗?", False),
+])
+def test_a_status_question_may_point_back_at_the_document_just_cited(question, expected):
+    assert refers_back(question) is expected
