@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scripts.fit_decision import MIN_UNANSWERABLE_REFUSED, SEED_SETS, ncp_dev_cases  # noqa: E402
+from scripts.fit_decision import MIN_UNANSWERABLE_REFUSED, SEED_SETS, assistants_on, ncp_dev_cases  # noqa: E402
 
 GRID = (0.5, 1.0, 1.75, 2.5, 4.0)
 OUT = ROOT / "assistant" / "rules" / "sentences.json"
@@ -50,27 +50,9 @@ def measure(shared: Path, work: Path, grid: tuple[float, ...]) -> dict[float, di
     """Every set's figures at every value: {value: {set: {"cases" (answerable), "right", "unanswerable",
     "unanswerable_refused"}}}. Each knowledge base is opened once; the generator's prior is set per value."""
     from core.settings import load_settings
-    from evaluation.knowledge_bases import build_knowledge_base, default_home
     from evaluation.runner import evaluate
-    from index.build import build
-    from index.embeddings import make_embedder
-    from serve.factory import make_assistant
 
-    settings = load_settings()
-    embedder = make_embedder(settings)
-    sources = {"ncp": [shared / "bench" / "ncppolicies"], "laws": [ROOT / "corpus", shared / "extra-corpus"]}
-    assistants: dict = {}
-
-    def on(kb: str):
-        if kb not in assistants:
-            if kb == "seeds":
-                build(settings, embedder, progress=False)
-                assistants[kb] = make_assistant(settings, embedder)
-            else:
-                kb_settings = build_knowledge_base(settings, sources[kb], default_home(settings, sources[kb]), embedder)
-                assistants[kb] = make_assistant(kb_settings, embedder)
-        return assistants[kb]
-
+    on = assistants_on(load_settings(), shared)
     table: dict[float, dict[str, dict]] = {}
     work.mkdir(parents=True, exist_ok=True)
     for value in grid:
@@ -125,9 +107,15 @@ def main() -> int:
     parser.add_argument("--work", default=str(ROOT / "data" / "fit-sentences"), help="where the runs go")
     parser.add_argument("--out", default=str(OUT))
     parser.add_argument("--grid", help=f"comma-separated values (default: {','.join(map(str, GRID))})")
+    parser.add_argument("--extend", action="store_true",
+                        help="measure only --grid's values and choose among them and those already in --out's table")
     args = parser.parse_args()
     grid = tuple(float(v) for v in args.grid.split(",")) if args.grid else GRID
-    table = measure(Path(args.shared), Path(args.work), grid)
+    table = {}
+    if args.extend:
+        table = {float(v): rows for v, rows in json.loads(Path(args.out).read_text(encoding="utf-8"))["table"].items()}
+    table |= measure(Path(args.shared), Path(args.work), grid)
+    table = dict(sorted(table.items()))
     print_table(table)
     value = choose(table)
     print(f"rank prior {value} → {args.out}")

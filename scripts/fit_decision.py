@@ -78,21 +78,17 @@ def unanswerable(qa: Path, out: Path) -> Path:
     return out
 
 
-def collect(shared: Path, work: Path, only: set[str] | None = None) -> None:
-    """Run every set (or the ``only`` ones) on its knowledge base; results (with each decision's features) in
-    ``work/<set>.jsonl``. A knowledge base is built (or updated) when a set first needs it."""
-    from core.settings import load_settings
+def assistants_on(settings, shared: Path):
+    """What gives the assistant of a knowledge base by name, made (and the knowledge base built or updated) when
+    first asked for: "seeds" (the product's index), "ncp" (the 599 ncppolicies notices), "laws" (the seeds plus
+    the nine laws of extra-corpus)."""
     from evaluation.knowledge_bases import build_knowledge_base, default_home
-    from evaluation.runner import evaluate
     from index.build import build
     from index.embeddings import make_embedder
     from serve.factory import make_assistant
 
-    # Every question the model decides is answered, so that each record says whether its answer would be right.
-    settings = load_settings(decision_threshold=0.0)
     embedder = make_embedder(settings)
-    ncp_folder = shared / "bench" / "ncppolicies"
-    sources = {"ncp": [ncp_folder], "laws": [ROOT / "corpus", shared / "extra-corpus"]}
+    sources = {"ncp": [shared / "bench" / "ncppolicies"], "laws": [ROOT / "corpus", shared / "extra-corpus"]}
     assistants: dict = {}
 
     def on(kb: str):
@@ -104,6 +100,19 @@ def collect(shared: Path, work: Path, only: set[str] | None = None) -> None:
                 kb_settings = build_knowledge_base(settings, sources[kb], default_home(settings, sources[kb]), embedder)
                 assistants[kb] = make_assistant(kb_settings, embedder)
         return assistants[kb]
+
+    return on
+
+
+def collect(shared: Path, work: Path, only: set[str] | None = None) -> None:
+    """Run every set (or the ``only`` ones) on its knowledge base; results (with each decision's features) in
+    ``work/<set>.jsonl``. A knowledge base is built (or updated) when a set first needs it."""
+    from core.settings import load_settings
+    from evaluation.runner import evaluate
+
+    # Every question the model decides is answered, so that each record says whether its answer would be right.
+    on = assistants_on(load_settings(decision_threshold=0.0), shared)
+    ncp_folder = shared / "bench" / "ncppolicies"
 
     work.mkdir(parents=True, exist_ok=True)
     runs = [(name, lambda name=name: ROOT / "qa" / f"{name}.jsonl", "seeds") for name in SEED_SETS]
