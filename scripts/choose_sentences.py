@@ -1,21 +1,26 @@
-"""Choose how much the extractive generator trusts the clause ranking (assistant/rules/sentences.json):
+"""Choose the extractive generator's sentence choice on the public Q&A sets (assistant/rules/sentences.json):
 `make fit-sentences`.
 
-The generator quotes the sentence with the best score, a sentence's score being its fit to the question plus
-``rank_prior`` times its clause's retrieval score (``assistant.generators.extractive``): a low prior follows the
-sentence that shares most words with the question (often a news lead restating it), a high one stays in the
-first-ranked clause. Every value of GRID is run through the whole chain on every public set, each on its own
-knowledge base (as ``scripts/fit_decision.py`` collects them, at the committed decision threshold):
+Two weights decide what the generator quotes (``assistant.generators.extractive``):
+- ``rank_prior``, which clause: a sentence's score is its fit to the question plus ``rank_prior`` times its
+  clause's retrieval score. A low prior follows the sentence that shares most words with the question (often a
+  news lead restating it), a high one stays in the first-ranked clause.
+- ``keep_ratio``, which sentences of that clause: the best one and those fitting at least ``keep_ratio`` as well.
+
+One weight at a time (``--parameter``; the other at its committed value), every value of the grid is run through
+the whole chain on every public set, each on its own knowledge base (as ``scripts/fit_decision.py`` collects them,
+at the committed decision threshold):
 
 - fitted on: the seed sets, train-seeds, ncp-natural-train and the 631 ncppolicies dev questions;
 - held out, only reported: qa/laws-colloquial and qa/ncp-colloquial (documents no fitted set asks about).
 
 The chosen value has the best mean accuracy over the fitted sets (each set weighs alike) among the values that
 keep the unanswerable questions of the fitted sets refused at least MIN_UNANSWERABLE_REFUSED (issue 15); of
-values within one ncp dev question of it, the lowest (nearest the sentence's own evidence). The table of every
-value and set is written beside the choice.
+values within one ncp dev question of it, the lowest. The table of every value and set is written beside the
+choice. Run it before `make fit`: the decision is fitted on the answers the generator gives.
 
-    .venv/bin/python scripts/choose_sentences.py --shared ../shared
+    .venv/bin/python scripts/choose_sentences.py --shared ../shared                           # rank_prior
+    .venv/bin/python scripts/choose_sentences.py --shared ../shared --parameter keep_ratio
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from scripts.fit_decision import MIN_UNANSWERABLE_REFUSED, SEED_SETS, assistants_on, ncp_dev_cases  # noqa: E402
 
-GRID = (0.5, 1.0, 1.75, 2.5, 4.0)
+GRIDS = {"rank_prior": (0.5, 1.0, 1.75, 2.5, 4.0, 6.0, 10.0), "keep_ratio": (0.15, 0.3, 0.45, 0.6)}
 OUT = ROOT / "assistant" / "rules" / "sentences.json"
 HELD_OUT = ("laws-colloquial", "ncp-colloquial")
 
@@ -46,9 +51,10 @@ def runs(shared: Path, work: Path) -> list[tuple[str, Path, str]]:
             ("ncp-colloquial", ROOT / "qa" / "ncp-colloquial.jsonl", "ncp")]
 
 
-def measure(shared: Path, work: Path, grid: tuple[float, ...]) -> dict[float, dict[str, dict]]:
-    """Every set's figures at every value: {value: {set: {"cases" (answerable), "right", "unanswerable",
-    "unanswerable_refused"}}}. Each knowledge base is opened once; the generator's prior is set per value."""
+def measure(shared: Path, work: Path, parameter: str, grid: tuple[float, ...]) -> dict[float, dict[str, dict]]:
+    """Every set's figures at every value of the parameter: {value: {set: {"cases" (answerable), "right",
+    "unanswerable", "unanswerable_refused"}}}. Each knowledge base is opened once; the generator's weight is set
+    per value."""
     from core.settings import load_settings
     from evaluation.runner import evaluate
 
@@ -59,15 +65,15 @@ def measure(shared: Path, work: Path, grid: tuple[float, ...]) -> dict[float, di
         table[value] = {}
         for name, qa, kb in runs(shared, work):
             assistant = on(kb)
-            assistant.refresh().rank_prior = value  # the snapshot's generator, which every question uses
-            run = evaluate(assistant, qa, work / f"{name}-{value}.jsonl")
+            setattr(assistant.refresh(), parameter, value)  # the snapshot's generator, which every question uses
+            run = evaluate(assistant, qa, work / f"{name}-{parameter}-{value}.jsonl")
             verdicts = [(case.answerable, v) for case, v in zip(run["cases"], run["verdicts"], strict=True)]
             unanswerable = [v["refusal_ok"] for answerable, v in verdicts if not answerable]
             table[value][name] = {"cases": sum(answerable for answerable, _ in verdicts),
                                   "right": sum(v["correct"] for answerable, v in verdicts if answerable),
                                   "unanswerable": len(unanswerable), "unanswerable_refused": sum(unanswerable)}
             row = table[value][name]
-            print(f"prior {value:<5} {name:<20} {row['right']:>4}/{row['cases']:<4} right  "
+            print(f"{parameter} {value:<5} {name:<20} {row['right']:>4}/{row['cases']:<4} right  "
                   f"unanswerable refused {row['unanswerable_refused']}/{row['unanswerable']}", flush=True)
     return table
 
@@ -106,23 +112,25 @@ def main() -> int:
     parser.add_argument("--shared", default=str(ROOT.parent / "shared"), help="the folder with qa/ and bench/")
     parser.add_argument("--work", default=str(ROOT / "data" / "fit-sentences"), help="where the runs go")
     parser.add_argument("--out", default=str(OUT))
-    parser.add_argument("--grid", help=f"comma-separated values (default: {','.join(map(str, GRID))})")
+    parser.add_argument("--parameter", choices=list(GRIDS), default="rank_prior")
+    parser.add_argument("--grid", help="comma-separated values (default: the parameter's GRIDS)")
     parser.add_argument("--extend", action="store_true",
                         help="measure only --grid's values and choose among them and those already in --out's table")
     args = parser.parse_args()
-    grid = tuple(float(v) for v in args.grid.split(",")) if args.grid else GRID
+    out = Path(args.out)
+    grid = tuple(float(v) for v in args.grid.split(",")) if args.grid else GRIDS[args.parameter]
+    data = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
     table = {}
     if args.extend:
-        table = {float(v): rows for v, rows in json.loads(Path(args.out).read_text(encoding="utf-8"))["table"].items()}
-    table |= measure(Path(args.shared), Path(args.work), grid)
+        table = {float(v): rows for v, rows in data["tables"][args.parameter].items()}
+    table |= measure(Path(args.shared), Path(args.work), args.parameter, grid)
     table = dict(sorted(table.items()))
     print_table(table)
     value = choose(table)
-    print(f"rank prior {value} → {args.out}")
-    Path(args.out).write_text(json.dumps({"rank_prior": value, "chosen_by": "scripts/choose_sentences.py",
-                                          "held_out": list(HELD_OUT),
-                                          "table": {str(v): rows for v, rows in table.items()}},
-                                         ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print(f"{args.parameter} {value} → {out}")
+    data.update({args.parameter: value, "chosen_by": "scripts/choose_sentences.py", "held_out": list(HELD_OUT)})
+    data.setdefault("tables", {})[args.parameter] = {str(v): rows for v, rows in table.items()}
+    out.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return 0
 
 

@@ -30,15 +30,19 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 # The features the committed model uses: none on a retriever's own scale (another embedder keeps its meaning).
+# Not `follow_up`: 52 follow-ups among ~1,300 rows (the ncp dev questions have none) make a follow-up's standardised
+# value ~9, and its weight's sign flipped between two collections (+0.95, then −0.62): every follow-up's decision
+# hung on it (natural-dev t04: 1.00 under one, 0.21 under the other). `context_missing` says what matters in one.
 FEATURES = ("support", "support_first", "unseen", "missing_first", "bm25_first", "dense_first", "agreed",
             "bm25_standing", "dense_standing", "cover_top", "cover_best", "fused_margin", "log_terms", "log_clauses",
-            "log_clause_chars", "follow_up", "context_missing", "wants_kind", "kind_missing", "support_agreed")
+            "log_clause_chars", "context_missing", "wants_kind", "kind_missing", "support_agreed")
 # Feature sets compared by `--compare` (cross-validated, each at its own threshold).
 CANDIDATES = {
     "support only": ("support",),
     "first fit (12)": ("support", "support_first", "unseen", "missing_first", "bm25_first", "dense_first", "agreed",
                        "cover_top", "cover_best", "fused_margin", "log_terms", "log_clauses", "follow_up"),
     "committed": FEATURES,
+    "committed + follow_up": (*FEATURES, "follow_up"),
     "committed - context_missing": tuple(f for f in FEATURES if f != "context_missing"),
     "committed + dense_top": (*FEATURES, "dense_top"),
 }

@@ -7,7 +7,7 @@ import importlib.util
 import json
 from pathlib import Path
 
-from assistant.generators.extractive import SENTENCES_PATH, chosen_rank_prior
+from assistant.generators.extractive import SENTENCES_PATH, chosen
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,8 +35,10 @@ def test_the_prior_with_the_best_mean_accuracy_over_the_fitted_sets_is_chosen():
     assert choose({1.0: _sets(77, 80), 2.5: _sets(78, 80)}) == 1.0
 
 
-def test_the_committed_prior_is_the_scripts_choice_and_the_generator_reads_it():
+def test_the_committed_weights_are_the_scripts_choice_and_the_generator_reads_them():
     data = json.loads(SENTENCES_PATH.read_text(encoding="utf-8"))
     assert data["chosen_by"] == "scripts/choose_sentences.py"
-    assert chosen_rank_prior() == data["rank_prior"] == _script().choose(
-        {float(value): rows for value, rows in data["table"].items()})
+    assert set(data["tables"]) <= set(chosen()) == set(_script().GRIDS)
+    for parameter, table in data["tables"].items():
+        assert chosen()[parameter] == data[parameter] == _script().choose(
+            {float(value): rows for value, rows in table.items()})

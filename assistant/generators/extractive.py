@@ -45,16 +45,17 @@ BARE_HEADING_CHARS = 12  # a heading longer than this (after its number) says so
 ASKED_SHARE = 0.5
 # Which clause answers: a sentence's score gains ``rank_prior`` times its clause's retrieval score. The clause
 # ranking (words and meaning of the whole clause) says more about where the answer is than one sentence's shared
-# words, which favour a news lead restating the question's topic. The weight is chosen on the public Q&A sets by
-# scripts/choose_sentences.py (``make fit-sentences``) and read from rules/sentences.json. More sentences of that
-# clause are quoted when they fit the question at least keep_ratio as well as the best one.
+# words, which favour a news lead restating the question's topic. Which sentences of that clause answer: the best
+# one, and the others that fit the question at least ``keep_ratio`` as well. Both are chosen on the public Q&A sets
+# by scripts/choose_sentences.py (``make fit-sentences``) and read from rules/sentences.json.
 SENTENCES_PATH = Path(__file__).parent.parent / "rules" / "sentences.json"
 
 
 @lru_cache(maxsize=1)
-def chosen_rank_prior(path: Path = SENTENCES_PATH) -> float:
-    """The rank prior scripts/choose_sentences.py chose (rules/sentences.json)."""
-    return float(json.loads(path.read_text(encoding="utf-8"))["rank_prior"])
+def chosen(path: Path = SENTENCES_PATH) -> dict[str, float]:
+    """The sentence choice's weights scripts/choose_sentences.py chose (rules/sentences.json)."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return {name: float(data[name]) for name in ("rank_prior", "keep_ratio")}
 
 
 def bare_heading(clause: Clause) -> str:
@@ -111,16 +112,16 @@ class ExtractiveGenerator:
     name = "extractive"
 
     def __init__(self, gram_df: Mapping[str, int], clause_count: int, max_clauses: int = 4,
-                 keep_ratio: float = 0.3, max_extra: int = 3, max_chars: int = 260,
+                 keep_ratio: float | None = None, max_extra: int = 3, max_chars: int = 260,
                  next_part: Callable[[Clause], Clause | None] | None = None, rank_prior: float | None = None):
         """``gram_df``: in how many clauses each character bigram occurs (the knowledge base counts them);
         sentences of the best clause scoring ``keep_ratio`` of the best are quoted too, at most ``max_extra``
         more and while the quote is under ``max_chars``. ``next_part``: the next part of a clause the index cut
         in parts (a long 前言), so that a quote goes on where the cut fell inside it."""
         self.next_part = next_part or (lambda clause: None)
-        self.rank_prior = chosen_rank_prior() if rank_prior is None else rank_prior
+        self.rank_prior = chosen()["rank_prior"] if rank_prior is None else rank_prior
         self.max_clauses = max_clauses
-        self.keep_ratio = keep_ratio
+        self.keep_ratio = chosen()["keep_ratio"] if keep_ratio is None else keep_ratio
         self.max_extra = max_extra
         self.max_chars = max_chars
         self._df = gram_df
