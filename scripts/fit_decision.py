@@ -289,10 +289,16 @@ def fit(work: Path, model_path: Path, names: tuple[str, ...] = FEATURES) -> None
         return out + [("public sets", outcome([data[i] for i in public], [subset_p[i] for i in public], threshold))]
 
     cv, ins = groups(oof), groups(in_sample)
+    by_category = [(f"{n} / {c}", outcome([r for r in data if (r["set"], r["category"]) == (n, c)],
+                                          [q for r, q in zip(data, oof, strict=True) if (r["set"], r["category"]) == (n, c)],
+                                          threshold))
+                   for n in sets for c in sorted({r["category"] for r in data if r["set"] == n})
+                   if len({r["category"] for r in data if r["set"] == n}) > 1]
     chosen = [(f"{n} (held out)", outcome([r for r in held_out if r["set"] == n],
                                           [q for r, q in zip(held_out, chosen_on, strict=True) if r["set"] == n],
                                           threshold)) for n in sorted({r["set"] for r in held_out})]
     _table("cross-validated (each set from a model not fitted on it)", cv)
+    _table("cross-validated, by category", by_category)
     _table("fitted (the committed model on the sets it was fitted on)", ins)
     if chosen:
         _table("held out of the fit (the threshold was chosen on them)", chosen)
@@ -304,7 +310,8 @@ def fit(work: Path, model_path: Path, names: tuple[str, ...] = FEATURES) -> None
         "intercept": round(float(model.intercept_[0]), 6), "threshold": threshold,
         "fitted_on": {n: sum(1 for r in data if r["set"] == n and trainable(r)) for n in sets},
         "threshold_chosen_on": sorted({r["set"] for r in held_out}),
-        "cross_validated": dict(cv), "fitted": dict(ins), "held_out": dict(chosen),
+        "cross_validated": dict(cv), "cross_validated_by_category": dict(by_category), "fitted": dict(ins),
+        "held_out": dict(chosen),
         "made_by": "scripts/fit_decision.py (make fit)",
     }, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(f"model → {model_path}")
