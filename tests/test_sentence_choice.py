@@ -19,9 +19,10 @@ def _script():
     return module
 
 
-def _sets(ncp: int, seeds: int, refused: int = 10, held: int = 0) -> dict:
+def _sets(ncp: int, seeds: int, refused: int = 10, held: int = 0, unanswerable: int = 10) -> dict:
     return {"ncp-dev": {"cases": 100, "right": ncp, "unanswerable": 0, "unanswerable_refused": 0},
-            "train-seeds": {"cases": 100, "right": seeds, "unanswerable": 10, "unanswerable_refused": refused},
+            "train-seeds": {"cases": 100, "right": seeds, "unanswerable": unanswerable,
+                            "unanswerable_refused": refused},
             "laws-colloquial": {"cases": 10, "right": held, "unanswerable": 10, "unanswerable_refused": 0}}
 
 
@@ -33,6 +34,10 @@ def test_the_prior_with_the_best_mean_accuracy_over_the_fitted_sets_is_chosen():
     assert choose({1.0: _sets(70, 80), 2.5: _sets(90, 90, refused=5)}) == 1.0
     # Within one ncp dev question of the best, the lowest value.
     assert choose({1.0: _sets(77, 80), 2.5: _sets(78, 80)}) == 1.0
+    # Unanswerable questions count: two more notice questions right (of 100) do not buy three unanswerable
+    # questions answered (of 40), though the answerable questions alone would choose 2.5.
+    assert choose({1.0: _sets(77, 80, refused=40, unanswerable=40),
+                   2.5: _sets(79, 80, refused=37, unanswerable=40)}) == 1.0
 
 
 def test_the_committed_weights_are_the_scripts_choice_and_the_generator_reads_them():
