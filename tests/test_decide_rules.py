@@ -9,21 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from assistant import decide as decisions
 from assistant.conversation import Resolution
-from assistant.decide import (
-    Action,
-    Decision,
-    DecisionModel,
-    Reason,
-    decide,
-    decide_message,
-    decide_on_drafts,
-    decide_on_quote,
-    decide_on_quoted_clause,
-    decide_other_document,
-    decide_question,
-    decide_status,
-)
+from assistant.decide import Action, Decision, DecisionModel, Reason, decide
 from assistant.question import Question
 from assistant.regions import RegionMatch
 from assistant.types import REPHRASE_REASONS
@@ -58,7 +46,7 @@ def test_the_reasons_are_the_strings_the_answers_records_and_service_rules_carry
     ("补贴", None),
 ])
 def test_a_message_with_nothing_to_read_is_refused_before_it_is_read(text, reason):
-    decision = decide_message(text)
+    decision = decisions.decide_message(text)
     assert (decision.reason if decision else None) == reason
     assert decision is None or decision.action is Action.REFUSE
 
@@ -75,7 +63,7 @@ def test_a_message_with_nothing_to_read_is_refused_before_it_is_read(text, reaso
 ])
 def test_a_question_outside_policy_qa_or_the_places_covered_is_refused_before_retrieval(text, covered, uncovered,
                                                                                          reason):
-    decision = decide_question(_question(text, covered, uncovered))
+    decision = decisions.decide_question(_question(text, covered, uncovered))
     assert (decision.reason if decision else None) == reason
     assert decision is None or decision.action is Action.REFUSE
 
@@ -89,13 +77,13 @@ def test_a_question_outside_policy_qa_or_the_places_covered_is_refused_before_re
     (("a", "b"), False, (), False, None),
 ])
 def test_a_status_question_about_no_document_is_refused(documents, refers_back, cited, filtered, reason):
-    decision = decide_status(documents, refers_back=refers_back, cited=cited, filtered=filtered)
+    decision = decisions.decide_status(documents, refers_back=refers_back, cited=cited, filtered=filtered)
     assert (decision.reason if decision else None) == reason
 
 
 @pytest.mark.parametrize(("support", "action"), [(0.5, Action.ANSWER), (0.9, Action.ANSWER), (0.49, Action.REFUSE)])
 def test_another_document_adds_a_part_only_when_its_own_clauses_support_the_question(support, action):
-    decision = decide_other_document(support, 0.5)
+    decision = decisions.decide_other_document(support, 0.5)
     assert decision.action is action
     assert decision.reason == (None if action is Action.ANSWER else Reason.NO_SUPPORT)
 
@@ -114,8 +102,8 @@ def test_a_follow_up_is_decided_again_on_how_much_of_what_it_follows_the_quoted_
     ranked = _evidence({"bm25": 1.0})
     first = decide(MODEL, {"support": 0.8, "context_missing": 0.0}, ranked)
     assert first.answers
-    on_it = decide_on_quoted_clause(MODEL, first, 1.0, ranked)
-    off_it = decide_on_quoted_clause(MODEL, first, 0.2, ranked)
+    on_it = decisions.decide_on_quoted_clause(MODEL, first, 1.0, ranked)
+    off_it = decisions.decide_on_quoted_clause(MODEL, first, 0.2, ranked)
     assert on_it.answers and on_it.features["context_missing"] == 0.0
     assert (off_it.action, off_it.reason, off_it.features["context_missing"]) == (
         Action.NOT_SURE, Reason.NO_SUPPORT, 0.8)
@@ -149,7 +137,7 @@ ON_IT = "对纳入目录的产品给予10%的价格扣除。"
     (None, True, "还有效吗?", None, Action.ANSWER, ""),
 ])
 def test_the_last_decision_is_on_what_was_drafted(first, drafted, question, quoted, action, rule):
-    decision = decide_on_drafts(first, drafted, _question(question), quoted)
+    decision = decisions.decide_on_drafts(first, drafted, _question(question), quoted)
     assert decision.action is action
     assert decision.reason == (None if action is Action.ANSWER else Reason.NO_SUPPORT)
     if action is not Action.ANSWER:
@@ -159,5 +147,5 @@ def test_the_last_decision_is_on_what_was_drafted(first, drafted, question, quot
 def test_the_quote_is_checked_against_the_question_as_typed():
     # "多少价格扣除" is read from what the asker typed, places and all.
     question = _question("重庆专精特新企业的产品能享受多少价格扣除？", focus="专精特新企业的产品")
-    assert decide_on_quote(ANSWERED, question, OFF_IT).action is Action.NOT_SURE
-    assert decide_on_quote(ANSWERED, question, ON_IT).answers
+    assert decisions.decide_on_quote(ANSWERED, question, OFF_IT).action is Action.NOT_SURE
+    assert decisions.decide_on_quote(ANSWERED, question, ON_IT).answers
