@@ -7,7 +7,7 @@ import importlib.util
 import json
 from pathlib import Path
 
-from assistant.generators.extractive import SENTENCES_PATH, chosen
+from assistant.generators.extractive import SENTENCES_PATH, sentence_weights
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,7 +43,7 @@ def test_the_prior_with_the_best_mean_accuracy_over_the_fitted_sets_is_chosen():
 def test_the_committed_weights_are_the_scripts_choice_and_the_generator_reads_them():
     data = json.loads(SENTENCES_PATH.read_text(encoding="utf-8"))
     assert data["chosen_by"] == "scripts/choose_sentences.py"
-    assert set(data["tables"]) <= set(chosen()) == set(_script().GRIDS)
+    assert set(data["tables"]) <= set(sentence_weights()) == set(_script().GRIDS)
     for parameter, table in data["tables"].items():
-        assert chosen()[parameter] == data[parameter] == _script().choose(
+        assert sentence_weights()[parameter] == data[parameter] == _script().choose(
             {float(value): rows for value, rows in table.items()})

@@ -52,7 +52,7 @@ SENTENCES_PATH = Path(__file__).parent.parent / "rules" / "sentences.json"
 
 
 @lru_cache(maxsize=1)
-def chosen(path: Path = SENTENCES_PATH) -> dict[str, float]:
+def sentence_weights(path: Path = SENTENCES_PATH) -> dict[str, float]:
     """The sentence choice's weights scripts/choose_sentences.py chose (rules/sentences.json)."""
     data = json.loads(path.read_text(encoding="utf-8"))
     return {name: float(data[name]) for name in ("rank_prior", "keep_ratio")}
@@ -119,9 +119,9 @@ class ExtractiveGenerator:
         more and while the quote is under ``max_chars``. ``next_part``: the next part of a clause the index cut
         in parts (a long 前言), so that a quote goes on where the cut fell inside it."""
         self.next_part = next_part or (lambda clause: None)
-        self.rank_prior = chosen()["rank_prior"] if rank_prior is None else rank_prior
+        self.rank_prior = sentence_weights()["rank_prior"] if rank_prior is None else rank_prior
         self.max_clauses = max_clauses
-        self.keep_ratio = chosen()["keep_ratio"] if keep_ratio is None else keep_ratio
+        self.keep_ratio = sentence_weights()["keep_ratio"] if keep_ratio is None else keep_ratio
         self.max_extra = max_extra
         self.max_chars = max_chars
         self._df = gram_df
