@@ -303,3 +303,11 @@ def test_a_jiangmen_loan_question_is_answered_from_the_loan_subsidy_clauses(assi
     (answer,) = ask_all(assistant, "江门的专精特新企业贷款有没有贴息？")
     assert not answer.refused and "贷款贴息" in answer.text
     assert any(c.clause.clause_path.startswith("二、（二）") for c in answer.citations)
+
+
+def test_a_clauses_heading_does_not_lift_its_other_sentences_into_the_quote(assistant):
+    # "2.实行激励奖补政策" names what every sentence of the clause is about: it helps choose the clause, but the
+    # answer must not open on the clause's other awards (独角兽, 单项冠军) before the one asked about.
+    (answer,) = ask_all(assistant, "日照市对达到考核目标的区县最高奖励多少?")
+    assert "区县" in answer.citations[0].sentences[0] and "300万元" in answer.text
+    assert "独角兽企业给予最高300万元" not in answer.text

@@ -151,3 +151,4 @@ def test_a_bare_heading_names_the_subject_of_its_clauses_sentences():
     question = "市内运输如何办理《通行证》?"
     draft = gen.answer(Query(question, question), [Evidence(inner, 0.77, 1), Evidence(scope, 0.73, 2)])
     assert draft.sources == (inner,) and "协调处理" in draft.text
+

@@ -143,12 +143,13 @@ class ExtractiveGenerator:
             topic = bare_heading(item.clause)
             for sentence in sentences_of(item.clause):
                 scored = sentence.replace(title, " ") if title else sentence
-                if topic:  # "2.市内运输": what every sentence of the clause is about, though none says it again
-                    scored = f"{scored} {topic}"
                 fit = score_sentence(scored, focus, context, self.idf, asked)
+                # "2.市内运输": what every sentence of the clause is about, though none says it again. It counts in
+                # which clause answers, not in which of its sentences: further ones are held to their own fit.
+                about = score_sentence(f"{scored} {topic}", focus, context, self.idf, asked) if topic else fit
                 if sentence.rstrip().endswith(("？", "?")):
-                    fit *= 0.5
-                picks.append(Pick(item.clause, sentence, fit + self.rank_prior * item.score, fit))
+                    fit, about = fit * 0.5, about * 0.5
+                picks.append(Pick(item.clause, sentence, about + self.rank_prior * item.score, fit))
         return sorted(picks, key=lambda p: -p.score)
 
     def answer(self, query: Query, evidence: list[Evidence]) -> Draft:
