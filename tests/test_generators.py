@@ -26,12 +26,18 @@ def clauses():
 
 
 def snapshot_of(clauses):
-    """The parts of a snapshot a generator may use: the clauses and their bigram document frequencies."""
+    """The parts of a snapshot a generator may use: the clauses, their bigram document frequencies and the next
+    part of a clause the index cut in parts (``Snapshot.next_part``)."""
+    from assistant.retrieval.snapshot import Snapshot
+
     gram_df: dict[str, int] = {}
     for clause in clauses:
         for gram in set(bigrams(clause.text)):
             gram_df[gram] = gram_df.get(gram, 0) + 1
-    return SimpleNamespace(clauses=clauses, gram_df=gram_df)
+    view = SimpleNamespace(clauses=tuple(clauses), gram_df=gram_df,
+                           position={clause.clause_id: i for i, clause in enumerate(clauses)})
+    view.next_part = lambda clause: Snapshot.next_part(view, clause)
+    return view
 
 
 def test_the_default_generator_is_the_extractive_one(clauses):
