@@ -14,7 +14,8 @@ at the committed decision threshold):
 - fitted on: the seed sets, train-seeds, ncp-natural-train and the 631 ncppolicies dev questions;
 - held out, only reported: qa/laws-colloquial and qa/ncp-colloquial (documents no fitted set asks about).
 
-The chosen value has the best mean accuracy over the fitted sets (each set weighs alike) among the values that
+The chosen value has the best mean accuracy over the fitted sets (each set weighs alike; a set's accuracy counts
+its unanswerable questions handled right as well as its answerable ones answered right) among the values that
 keep the unanswerable questions of the fitted sets refused at least MIN_UNANSWERABLE_REFUSED (issue 15); of
 values within one ncp dev question of it, the lowest. The table of every value and set is written beside the
 choice. Run it before `make fit`: the decision is fitted on the answers the generator gives.
