@@ -39,7 +39,7 @@ from pathlib import Path
 from assistant.figures import unanswered_quantity
 from assistant.guard import screen
 from assistant.question import AnswerKind, Question, states_wanted
-from assistant.support import SupportMeasure
+from assistant.support import SupportMeasure, supported
 from assistant.types import Evidence
 
 MODEL_PATH = Path(__file__).parent / "rules" / "decision.json"
@@ -245,7 +245,7 @@ def decide_status(documents: tuple[str, ...], *, refers_back: bool, cited: tuple
 def decide_other_document(support: float, needed: float) -> Decision:
     """Whether another document adds a part to an answer: its own clauses (the best ones, then the one its part
     quotes) support the question at least ``needed`` (``Thresholds.min_support_other_document``)."""
-    action = Action.ANSWER if support >= needed else Action.REFUSE
+    action = Action.ANSWER if supported(support, needed) else Action.REFUSE
     return Decision(action, support, needed, rule="other_document_support",
                     reason=None if action is Action.ANSWER else Reason.NO_SUPPORT)
 

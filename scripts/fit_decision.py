@@ -281,22 +281,22 @@ def fit(work: Path, model_path: Path, names: tuple[str, ...] = FEATURES) -> None
     else:
         threshold, basis = choose_threshold(data, oof), "chosen on leave-one-set-out probabilities"
     print(f"threshold {threshold:.2f} ({basis}); end-to-end figures as the chain would give them")
-    public = [i for i, r in enumerate(data) if "@" not in r["set"]]
+
+    def where(rows: list[dict], p: list[float], keep) -> dict:
+        """The end-to-end figures of the rows ``keep`` selects, at their probabilities ``p``."""
+        pairs = [(r, q) for r, q in zip(rows, p, strict=True) if keep(r)]
+        return outcome([r for r, _ in pairs], [q for _, q in pairs], threshold)
 
     def groups(subset_p):
-        out = [(n, outcome([r for r in data if r["set"] == n], [q for r, q in zip(data, subset_p, strict=True)
-                                                                 if r["set"] == n], threshold)) for n in sets]
-        return out + [("public sets", outcome([data[i] for i in public], [subset_p[i] for i in public], threshold))]
+        return [(n, where(data, subset_p, lambda r, n=n: r["set"] == n)) for n in sets] + [
+            ("public sets", where(data, subset_p, lambda r: "@" not in r["set"]))]
 
     cv, ins = groups(oof), groups(in_sample)
-    by_category = [(f"{n} / {c}", outcome([r for r in data if (r["set"], r["category"]) == (n, c)],
-                                          [q for r, q in zip(data, oof, strict=True) if (r["set"], r["category"]) == (n, c)],
-                                          threshold))
-                   for n in sets for c in sorted({r["category"] for r in data if r["set"] == n})
-                   if len({r["category"] for r in data if r["set"] == n}) > 1]
-    chosen = [(f"{n} (held out)", outcome([r for r in held_out if r["set"] == n],
-                                          [q for r, q in zip(held_out, chosen_on, strict=True) if r["set"] == n],
-                                          threshold)) for n in sorted({r["set"] for r in held_out})]
+    categories = {n: sorted({r["category"] for r in data if r["set"] == n}) for n in sets}
+    by_category = [(f"{n} / {c}", where(data, oof, lambda r, n=n, c=c: (r["set"], r["category"]) == (n, c)))
+                   for n in sets if len(categories[n]) > 1 for c in categories[n]]
+    chosen = [(f"{n} (held out)", where(held_out, chosen_on, lambda r, n=n: r["set"] == n))
+              for n in sorted({r["set"] for r in held_out})]
     _table("cross-validated (each set from a model not fitted on it)", cv)
     _table("cross-validated, by category", by_category)
     _table("fitted (the committed model on the sets it was fitted on)", ins)
