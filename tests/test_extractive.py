@@ -118,19 +118,17 @@ def test_a_quote_cut_by_the_index_goes_on_in_the_clauses_next_part():
 
 
 def test_the_next_part_is_the_following_part_of_the_same_clause_only():
-    from types import SimpleNamespace
-
-    from assistant.retrieval.snapshot import Snapshot
+    from tests.test_generators import snapshot_of  # Snapshot.next_part over a list of clauses
 
     def part(path: str, n: int, parts: int) -> Clause:
         return Clause(doc=DOC, clause_path=path, headings=(), text=f"{path}{n}", search_text="", span=(0, 1),
                       part=n, parts=parts)
 
     clauses = (part("前言", 1, 2), part("前言", 2, 2), part("一、", 1, 1), part("二、", 1, 2), part("二、", 2, 2))
-    view = SimpleNamespace(clauses=clauses, position={c.clause_id: i for i, c in enumerate(clauses)})
-    assert Snapshot.next_part(view, clauses[0]) is clauses[1]
-    assert [Snapshot.next_part(view, c) for c in clauses[1:3]] == [None, None]  # the last part; an uncut clause
-    assert Snapshot.next_part(view, clauses[3]) is clauses[4]
+    view = snapshot_of(clauses)
+    assert view.next_part(clauses[0]) is clauses[1]
+    assert [view.next_part(c) for c in clauses[1:3]] == [None, None]  # the last part; an uncut clause
+    assert view.next_part(clauses[3]) is clauses[4]
 
 
 def test_a_bare_heading_names_the_subject_of_its_clauses_sentences():

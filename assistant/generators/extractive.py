@@ -180,8 +180,7 @@ class ExtractiveGenerator:
             "".join(order[i] for i in run).rstrip("。；;，,") + "[1]。" for run in runs
         )
         sources, sentences = (best.clause,), (quoted,)
-        retrieved = {item.clause.clause_id for item in evidence}
-        following = self._went_on(best.clause, order, sorted(chosen), retrieved) if not query.whole else ()
+        following = self._went_on(best.clause, order, sorted(chosen), evidence) if not query.whole else ()
         if following:  # the quote goes on in the clause's next part: that part is cited too
             text += "".join(following).rstrip("。；;，,") + "[2]。"
             sources, sentences = (best.clause, self.next_part(best.clause)), (quoted, following)
@@ -192,19 +191,20 @@ class ExtractiveGenerator:
             sentences = ((*sentences[0], responsible), *sentences[1:])
         return Draft(text, sources, sentences)
 
-    def _went_on(self, clause: Clause, order: list[str], chosen: list[int], retrieved: set[str]) -> tuple[str, ...]:
+    def _went_on(self, clause: Clause, order: list[str], chosen: list[int], evidence: list[Evidence]
+                 ) -> tuple[str, ...]:
         """The sentences of the clause's next part that complete a quote ending on the clause's last sentence,
         as ``continued`` completes one within a clause (the index cut a long section in parts there). Only a
         retrieved part is quoted: what an answer cites is shown among its evidence."""
         if not chosen or chosen[-1] != len(order) - 1:
             return ()
         after = self.next_part(clause)
-        if after is None or after.clause_id not in retrieved:
+        if after is None or all(item.clause.clause_id != after.clause_id for item in evidence):
             return ()
-        start = chosen.index(next(i for i in reversed(chosen) if i - 1 not in chosen))  # the last run's first
-        run = [order[i] for i in chosen[start:]]
-        joined = continued([*run, *sentences_of(after)], 0, len(run))
-        return tuple(sentences_of(after)[: len(joined) - len(run)])
+        run = [order[i] for i in _runs(chosen)[-1]]
+        next_sentences = sentences_of(after)
+        joined = continued([*run, *next_sentences], 0, len(run))
+        return tuple(next_sentences[: len(joined) - len(run)])
 
 
 # A quote goes on past a sentence that introduces what follows (：), asks (FAQ), or is too short to stand
