@@ -43,7 +43,9 @@ fit: index
 # grid through the whole chain: ~30 min); writes assistant/rules/sentences.json with every set's figures. Run it
 # before `make fit`: the decision is fitted on the answers the generator gives.
 fit-sentences: index
-	$(PY) scripts/choose_sentences.py --shared $(SHARED)
+	$(PY) scripts/choose_sentences.py --shared $(SHARED) --parameter keep_ratio
+	$(PY) scripts/choose_sentences.py --shared $(SHARED) --parameter keep_ratio_kind
+	$(PY) scripts/choose_sentences.py --shared $(SHARED) --parameter rank_prior
 
 # Colloquial questions about documents the rules were not written on, each set on its own knowledge base: the
 # seeds plus the nine laws of extra-corpus, and the 599 ncppolicies notices (qa/laws-colloquial and

@@ -5,7 +5,8 @@ Two weights decide what the generator quotes (``assistant.generators.extractive`
 - ``rank_prior``, which clause: a sentence's score is its fit to the question plus ``rank_prior`` times its
   clause's retrieval score. A low prior follows the sentence that shares most words with the question (often a
   news lead restating it), a high one stays in the first-ranked clause.
-- ``keep_ratio``, which sentences of that clause: the best one and those fitting at least ``keep_ratio`` as well.
+- ``keep_ratio``, which sentences of that clause: the best one and those fitting at least ``keep_ratio`` as well;
+- ``keep_ratio_kind``, the same for a question asking for a kind of answer (an amount, a date, a phone number…).
 
 One weight at a time (``--parameter``; the other at its committed value), every value of the grid is run through
 the whole chain on every public set, each on its own knowledge base (as ``scripts/fit_decision.py`` collects them,
@@ -17,17 +18,20 @@ at the committed decision threshold):
 The chosen value has the best mean accuracy over the fitted sets (each set weighs alike; a set's accuracy counts
 its unanswerable questions handled right as well as its answerable ones answered right) among the values that
 keep the unanswerable questions of the fitted sets refused at least MIN_UNANSWERABLE_REFUSED (issue 15); of
-values within one ncp dev question of it, the lowest. The table of every value and set is written beside the
-choice. Run it before `make fit`: the decision is fitted on the answers the generator gives.
+values within one ncp dev question of it, the one with the shortest answers. The table of every value and set is
+written beside the choice. `make fit-sentences` chooses keep_ratio, keep_ratio_kind, then rank_prior, each at the
+values chosen before it. Run it before `make fit`: the decision is fitted on the answers the generator gives.
 
     .venv/bin/python scripts/choose_sentences.py --shared ../shared                           # rank_prior
     .venv/bin/python scripts/choose_sentences.py --shared ../shared --parameter keep_ratio
+    .venv/bin/python scripts/choose_sentences.py --shared ../shared --parameter keep_ratio_kind
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -36,9 +40,11 @@ sys.path.insert(0, str(ROOT))
 
 from scripts.fit_decision import MIN_UNANSWERABLE_REFUSED, SEED_SETS, assistants_on, ncp_dev_cases  # noqa: E402
 
-GRIDS = {"rank_prior": (0.5, 1.0, 1.75, 2.5, 4.0, 6.0, 10.0), "keep_ratio": (0.15, 0.3, 0.45, 0.6)}
+GRIDS = {"rank_prior": (0.5, 1.0, 1.75, 2.5, 4.0, 6.0, 10.0), "keep_ratio": (0.05, 0.1, 0.15, 0.2, 0.3, 0.45),
+         "keep_ratio_kind": (0.1, 0.2, 0.3, 0.45, 0.6)}
 OUT = ROOT / "assistant" / "rules" / "sentences.json"
 HELD_OUT = ("laws-colloquial", "ncp-colloquial")
+_SOURCES = re.compile(r"\n[来來]源：")  # where an answer's list of sources begins (types.Answer.text)
 
 
 def runs(shared: Path, work: Path) -> list[tuple[str, Path, str]]:
@@ -50,6 +56,11 @@ def runs(shared: Path, work: Path) -> list[tuple[str, Path, str]]:
             ("ncp-dev", ncp_dev_cases(ncp, work / "ncp-dev.cases.jsonl"), "ncp"),
             ("laws-colloquial", ROOT / "qa" / "laws-colloquial.jsonl", "laws"),
             ("ncp-colloquial", ROOT / "qa" / "ncp-colloquial.jsonl", "ncp")]
+
+
+def body_chars(answer: str) -> int:
+    """The length of an answer without its list of sources: what the asker reads."""
+    return len(_SOURCES.split(answer)[0].strip())
 
 
 def measure(shared: Path, work: Path, parameter: str, grid: tuple[float, ...]) -> dict[float, dict[str, dict]]:
@@ -70,9 +81,11 @@ def measure(shared: Path, work: Path, parameter: str, grid: tuple[float, ...]) -
             run = evaluate(assistant, qa, work / f"{name}-{parameter}-{value}.jsonl")
             verdicts = [(case.answerable, v) for case, v in zip(run["cases"], run["verdicts"], strict=True)]
             unanswerable = [v["refusal_ok"] for answerable, v in verdicts if not answerable]
+            answered = [body_chars(result["answer"]) for result in run["results"] if not result["refused"]]
             table[value][name] = {"cases": sum(answerable for answerable, _ in verdicts),
                                   "right": sum(v["correct"] for answerable, v in verdicts if answerable),
-                                  "unanswerable": len(unanswerable), "unanswerable_refused": sum(unanswerable)}
+                                  "unanswerable": len(unanswerable), "unanswerable_refused": sum(unanswerable),
+                                  "answered": len(answered), "answer_chars": sum(answered)}
             row = table[value][name]
             print(f"{parameter} {value:<5} {name:<20} {row['right']:>4}/{row['cases']:<4} right  "
                   f"unanswerable refused {row['unanswerable_refused']}/{row['unanswerable']}", flush=True)
@@ -81,7 +94,9 @@ def measure(shared: Path, work: Path, parameter: str, grid: tuple[float, ...]) -
 
 def choose(table: dict[float, dict[str, dict]]) -> float:
     """The value with the best mean accuracy over the fitted sets that keeps their unanswerable questions refused;
-    of values within one ncp dev question of it, the lowest. A set's accuracy counts its unanswerable questions
+    of values within one ncp dev question of it, the one whose answers are shortest (mean characters before the
+    sources over the fitted sets' answers): a quote that only holds an answer span because it is longer has not
+    answered better, and the asker reads every character. A set's accuracy counts its unanswerable questions
     too (refused, or answered saying the clause states no figure): a value that answers one more notice question
     but also "国家级的呢?" from the clause on provincial incubators just quoted has gained nothing."""
     def fitted(row: dict) -> dict:
@@ -96,10 +111,14 @@ def choose(table: dict[float, dict[str, dict]]) -> float:
         total = sum(f["unanswerable"] for f in sets)
         return total == 0 or sum(f["unanswerable_refused"] for f in sets) / total >= MIN_UNANSWERABLE_REFUSED
 
+    def answer_length(value: float) -> float:
+        sets = fitted(table[value]).values()
+        return sum(f["answer_chars"] for f in sets) / max(sum(f["answered"] for f in sets), 1)
+
     allowed = [v for v in sorted(table) if refuses_enough(v)] or sorted(table)
     best = max(mean_accuracy(v) for v in allowed)
     one_case = 1 / max(table[allowed[0]].get("ncp-dev", {"cases": 1})["cases"], 1) / len(fitted(table[allowed[0]]))
-    return min(v for v in allowed if mean_accuracy(v) >= best - one_case - 1e-12)
+    return min((v for v in allowed if mean_accuracy(v) >= best - one_case - 1e-12), key=lambda v: (answer_length(v), v))
 
 
 def print_table(table: dict[float, dict[str, dict]]) -> None:

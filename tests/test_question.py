@@ -12,6 +12,9 @@ from core.textnorm import to_simplified
     ("question", "kinds"),
     [
         ("专利保险费最多补多少钱?", {"amount"}),
+        ("达到考核目标的区县最高奖励多少?", {"amount"}),
+        ("首贷贴息的补贴是多少?", {"amount"}),
+        ("企业能贷款多少?", {"amount"}),
         ("担保费率是多少?", {"rate"}),
         ("给小微企业的又占多少?", {"rate"}),
         ("最多补几年?", {"duration"}),

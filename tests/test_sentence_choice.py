@@ -19,11 +19,14 @@ def _script():
     return module
 
 
-def _sets(ncp: int, seeds: int, refused: int = 10, held: int = 0, unanswerable: int = 10) -> dict:
-    return {"ncp-dev": {"cases": 100, "right": ncp, "unanswerable": 0, "unanswerable_refused": 0},
+def _sets(ncp: int, seeds: int, refused: int = 10, held: int = 0, unanswerable: int = 10, chars: int = 100) -> dict:
+    """Figures of one value: ``chars`` is the mean length of an answer."""
+    return {"ncp-dev": {"cases": 100, "right": ncp, "unanswerable": 0, "unanswerable_refused": 0,
+                        "answered": 90, "answer_chars": 90 * chars},
             "train-seeds": {"cases": 100, "right": seeds, "unanswerable": unanswerable,
-                            "unanswerable_refused": refused},
-            "laws-colloquial": {"cases": 10, "right": held, "unanswerable": 10, "unanswerable_refused": 0}}
+                            "unanswerable_refused": refused, "answered": 90, "answer_chars": 90 * chars},
+            "laws-colloquial": {"cases": 10, "right": held, "unanswerable": 10, "unanswerable_refused": 0,
+                                "answered": 10, "answer_chars": 10 * chars}}
 
 
 def test_the_prior_with_the_best_mean_accuracy_over_the_fitted_sets_is_chosen():
@@ -32,8 +35,14 @@ def test_the_prior_with_the_best_mean_accuracy_over_the_fitted_sets_is_chosen():
     assert choose({1.0: _sets(70, 80, held=9), 2.5: _sets(78, 79, held=0), 4.0: _sets(74, 78)}) == 2.5
     # A value that answers unanswerable questions (5 of 10 refused, under 85 %) is not allowed, however accurate.
     assert choose({1.0: _sets(70, 80), 2.5: _sets(90, 90, refused=5)}) == 1.0
-    # Within one ncp dev question of the best, the lowest value.
+    # Within one ncp dev question of the best, the value with the shorter answers (the lower one when alike);
+    # the held-out set's answers do not count.
     assert choose({1.0: _sets(77, 80), 2.5: _sets(78, 80)}) == 1.0
+    assert choose({0.1: _sets(78, 80, chars=180), 0.3: _sets(77, 80, chars=120)}) == 0.3
+    assert choose({0.1: _sets(79, 80, chars=180), 0.3: _sets(77, 80, chars=120)}) == 0.1
+    shorter_held_out = _sets(78, 80, chars=180)
+    shorter_held_out["laws-colloquial"]["answer_chars"] = 0
+    assert choose({0.1: shorter_held_out, 0.3: _sets(77, 80, chars=120)}) == 0.3
     # Unanswerable questions count: two more notice questions right (of 100) do not buy three unanswerable
     # questions answered (of 40), though the answerable questions alone would choose 2.5.
     assert choose({1.0: _sets(77, 80, refused=40, unanswerable=40),

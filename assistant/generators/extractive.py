@@ -46,8 +46,11 @@ ASKED_SHARE = 0.5
 # Which clause answers: a sentence's score gains ``rank_prior`` times its clause's retrieval score. The clause
 # ranking (words and meaning of the whole clause) says more about where the answer is than one sentence's shared
 # words, which favour a news lead restating the question's topic. Which sentences of that clause answer: the best
-# one, and the others that fit the question at least ``keep_ratio`` as well. Both are chosen on the public Q&A sets
-# by scripts/choose_sentences.py (``make fit-sentences``) and read from rules/sentences.json.
+# one, and the others that fit the question at least ``keep_ratio`` as well ("采取了哪些措施?" is answered by
+# several), or ``keep_ratio_kind`` as well when the question asks for a kind of answer (an amount, a date…: the
+# clause's other sentences stating one are about something else). All three are chosen on the public Q&A sets by
+# scripts/choose_sentences.py (``make fit-sentences``) and read from rules/sentences.json.
+WEIGHTS = ("rank_prior", "keep_ratio", "keep_ratio_kind")
 SENTENCES_PATH = Path(__file__).parent.parent / "rules" / "sentences.json"
 
 
@@ -55,7 +58,7 @@ SENTENCES_PATH = Path(__file__).parent.parent / "rules" / "sentences.json"
 def sentence_weights(path: Path = SENTENCES_PATH) -> dict[str, float]:
     """The sentence choice's weights scripts/choose_sentences.py chose (rules/sentences.json)."""
     data = json.loads(path.read_text(encoding="utf-8"))
-    return {name: float(data[name]) for name in ("rank_prior", "keep_ratio")}
+    return {name: float(data[name]) for name in WEIGHTS}
 
 
 def bare_heading(clause: Clause) -> str:
@@ -82,10 +85,10 @@ def sentences_of(clause: Clause) -> list[str]:
 _PARTICLES = re.compile(r"[那呢吗吧啊呀么了的?？!！。，,\s]+")
 
 
-def score_sentence(sentence: str, focus: str, context: str, idf, asked: str = "") -> float:
+def score_sentence(sentence: str, focus: str, context: str, idf, asked: str = "", bonus: bool = True) -> float:
     """How well a sentence answers: IDF-weighted bigram overlap with the message (and, for a follow-up, with
     the question it follows, at a lower weight; when the message first describes the asker, with the part
-    that ``asked`` at a higher one), plus a bonus for a figure when the question asks for one."""
+    that ``asked`` at a higher one), plus (``bonus``) a bonus for a figure when the question asks for one."""
     present = set(bigrams(sentence))
 
     def overlap(text: str) -> float:
@@ -97,13 +100,19 @@ def score_sentence(sentence: str, focus: str, context: str, idf, asked: str = ""
     if asked:
         own = ASKED_SHARE * overlap(asked) + (1 - ASKED_SHARE) * own
     value = own if not context else 0.7 * own + 0.3 * overlap(context)
-    asked = normalize(focus + " " + context)
-    kinds = wanted_kinds(asked)
+    if not bonus:
+        return value
+    kinds = kinds_asked(focus, context)
     if kinds and states_wanted(kinds, sentence):
         value += 0.15
-    elif _ASKS_QUANTITY.search(asked) and _NUMBER.search(sentence):
+    elif _ASKS_QUANTITY.search(normalize(focus + " " + context)) and _NUMBER.search(sentence):
         value += 0.08
     return value
+
+
+def kinds_asked(focus: str, context: str) -> tuple:
+    """The kinds of answer a message (with what it follows) asks for (``assistant.question.wanted_kinds``)."""
+    return wanted_kinds(normalize(focus + " " + context))
 
 
 class ExtractiveGenerator:
@@ -113,15 +122,19 @@ class ExtractiveGenerator:
 
     def __init__(self, gram_df: Mapping[str, int], clause_count: int, max_clauses: int = 4,
                  keep_ratio: float | None = None, max_extra: int = 3, max_chars: int = 260,
-                 next_part: Callable[[Clause], Clause | None] | None = None, rank_prior: float | None = None):
+                 next_part: Callable[[Clause], Clause | None] | None = None, rank_prior: float | None = None,
+                 keep_ratio_kind: float | None = None):
         """``gram_df``: in how many clauses each character bigram occurs (the knowledge base counts them);
-        sentences of the best clause scoring ``keep_ratio`` of the best are quoted too, at most ``max_extra``
-        more and while the quote is under ``max_chars``. ``next_part``: the next part of a clause the index cut
+        sentences of the best clause scoring ``keep_ratio`` of the best (``keep_ratio_kind`` when the question asks
+        for a kind of answer) are quoted too, at most ``max_extra`` more and while the quote is under
+        ``max_chars``. Weights not given are the chosen ones (rules/sentences.json). ``next_part``: the next part of a clause the index cut
         in parts (a long 前言), so that a quote goes on where the cut fell inside it."""
         self.next_part = next_part or (lambda clause: None)
-        self.rank_prior = sentence_weights()["rank_prior"] if rank_prior is None else rank_prior
+        chosen = sentence_weights()
+        self.rank_prior = chosen["rank_prior"] if rank_prior is None else rank_prior
         self.max_clauses = max_clauses
-        self.keep_ratio = sentence_weights()["keep_ratio"] if keep_ratio is None else keep_ratio
+        self.keep_ratio = chosen["keep_ratio"] if keep_ratio is None else keep_ratio
+        self.keep_ratio_kind = chosen["keep_ratio_kind"] if keep_ratio_kind is None else keep_ratio_kind
         self.max_extra = max_extra
         self.max_chars = max_chars
         self._df = gram_df
@@ -143,10 +156,12 @@ class ExtractiveGenerator:
             topic = bare_heading(item.clause)
             for sentence in sentences_of(item.clause):
                 scored = sentence.replace(title, " ") if title else sentence
-                fit = score_sentence(scored, focus, context, self.idf, asked)
-                # "2.市内运输": what every sentence of the clause is about, though none says it again. It counts in
-                # which clause answers, not in which of its sentences: further ones are held to their own fit.
-                about = score_sentence(f"{scored} {topic}", focus, context, self.idf, asked) if topic else fit
+                # Which sentence answers: its words, a figure of the kind asked, and the clause's bare heading
+                # ("2.市内运输": what every sentence of the clause is about, though none says it again). Which
+                # further sentences are quoted: their own words only (every sentence of a clause on awards
+                # states an amount, and most are about other awards).
+                fit = score_sentence(scored, focus, context, self.idf, asked, bonus=False)
+                about = score_sentence(f"{scored} {topic}" if topic else scored, focus, context, self.idf, asked)
                 if sentence.rstrip().endswith(("？", "?")):
                     fit, about = fit * 0.5, about * 0.5
                 picks.append(Pick(item.clause, sentence, about + self.rank_prior * item.score, fit))
@@ -165,11 +180,12 @@ class ExtractiveGenerator:
             chosen = set(range(len(order)))
         # More sentences only from the same clause (a second clause would be cited on weaker grounds), those
         # that answer nearly as well: criteria, measures and amounts are often spread over several sentences.
+        ratio = self.keep_ratio_kind if kinds_asked(query.original, query.context) else self.keep_ratio
         extra = 0
         for other in picks[1:]:
             if extra >= self.max_extra or sum(len(order[i]) for i in chosen) > self.max_chars:
                 break
-            if other.clause.clause_id == best.clause.clause_id and other.fit >= self.keep_ratio * best.fit:
+            if other.clause.clause_id == best.clause.clause_id and other.fit >= ratio * best.fit:
                 index = order.index(other.sentence)
                 if index not in chosen:
                     chosen.add(index)
