@@ -39,12 +39,13 @@ eval: index
 fit: index
 	$(PY) scripts/fit_decision.py --shared $(SHARED)
 
-# How much the extractive generator trusts the clause ranking, chosen on the public Q&A sets (every value of the
-# grid through the whole chain: ~30 min); writes assistant/rules/sentences.json with every set's figures. Run it
-# before `make fit`: the decision is fitted on the answers the generator gives.
+# What the extractive generator quotes (how many further sentences of the chosen clause: after its best sentence
+# for an open question, and otherwise; how much it trusts the clause ranking), chosen on the public Q&A sets (every
+# value of each grid through the whole chain: ~45 min); writes assistant/rules/sentences.json with every set's
+# figures. Run it before `make fit`: the decision is fitted on the answers the generator gives.
 fit-sentences: index
+	$(PY) scripts/choose_sentences.py --shared $(SHARED) --parameter keep_ratio_open
 	$(PY) scripts/choose_sentences.py --shared $(SHARED) --parameter keep_ratio
-	$(PY) scripts/choose_sentences.py --shared $(SHARED) --parameter keep_ratio_kind
 	$(PY) scripts/choose_sentences.py --shared $(SHARED) --parameter rank_prior
 
 # Colloquial questions about documents the rules were not written on, each set on its own knowledge base: the

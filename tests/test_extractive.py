@@ -150,3 +150,30 @@ def test_a_bare_heading_names_the_subject_of_its_clauses_sentences():
     draft = gen.answer(Query(question, question), [Evidence(inner, 0.77, 1), Evidence(scope, 0.73, 2)])
     assert draft.sources == (inner,) and "协调处理" in draft.text
 
+
+
+def test_further_sentences_after_the_best_one_answer_an_open_question_at_their_own_ratio():
+    """An open question ("出台了哪些措施?") quotes the sentences after the best one that share fewer of its words, at
+    ``keep_ratio_open``; the sentences before it, and every further sentence for a question asking for a kind of
+    answer ("奖励多少?"), only at ``keep_ratio``; a figure of the kind asked does not lift a sentence on another
+    award into the quote."""
+    awards = clause("对新认定的独角兽企业给予最高300万元一次性奖励。对达到考核目标的区县，市财政给予最高200万元奖励。",
+                    headings=("2.实行激励奖补政策",), path="三、（一）2")
+    df = Counter(bigrams(awards.text))
+    amount = "达到考核目标的区县最高奖励多少?"
+    for ratio in (0.05, 0.3):
+        gen = ExtractiveGenerator(df, 12, keep_ratio=ratio, keep_ratio_open=0.05)
+        draft = gen.answer(Query(amount, amount), [Evidence(awards, 1.0, 1)])
+        assert draft.text.count("[1]") == 1 and "区县" in draft.text
+        assert ("独角兽" in draft.text) is (ratio == 0.05)  # it shares only 奖励/最高 with the question
+    measures = clause("市里曾在去年对中小企业减免过三个月的国有房产租金，今年不再执行这一做法，改由各区县自行确定。"
+                      "为帮助受疫情影响的企业渡过难关，市里近日研究出台了一系列支持企业稳定生产经营、加快复工复产的政策措施，"
+                      "由各区县和市直有关部门抓好落实。对中小企业缓缴三个月社会保险费，延期缴纳职工住房公积金至六月底。")
+    open_question = "市里近日对企业出台了哪些措施?"
+    df = Counter(bigrams(measures.text))
+    for ratio, quoted in ((0.05, True), (0.6, False)):
+        gen = ExtractiveGenerator(df, 12, keep_ratio=0.6, keep_ratio_open=ratio)
+        draft = gen.answer(Query(open_question, open_question), [Evidence(measures, 1.0, 1)])
+        assert draft.text.count("[1]") == 1 and "出台了一系列" in draft.text
+        assert ("缓缴三个月" in draft.text) is quoted, ratio  # after the best sentence
+        assert "去年" not in draft.text  # before it: held to keep_ratio

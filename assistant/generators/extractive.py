@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from assistant.question import states_wanted, wanted_kinds
+from assistant.question import AnswerKind, states_wanted, wanted_kinds
 from assistant.retrieval.lexical import bigrams, normalize, without_framing
 from assistant.types import Clause, Draft, Evidence, Query
 from core.textnorm import to_simplified
@@ -46,11 +46,14 @@ ASKED_SHARE = 0.5
 # Which clause answers: a sentence's score gains ``rank_prior`` times its clause's retrieval score. The clause
 # ranking (words and meaning of the whole clause) says more about where the answer is than one sentence's shared
 # words, which favour a news lead restating the question's topic. Which sentences of that clause answer: the best
-# one, and the others that fit the question at least ``keep_ratio`` as well ("采取了哪些措施?" is answered by
-# several), or ``keep_ratio_kind`` as well when the question asks for a kind of answer (an amount, a date…: the
-# clause's other sentences stating one are about something else). All three are chosen on the public Q&A sets by
-# scripts/choose_sentences.py (``make fit-sentences``) and read from rules/sentences.json.
-WEIGHTS = ("rank_prior", "keep_ratio", "keep_ratio_kind")
+# one, and the others that fit the question at least ``keep_ratio`` as well; for an open question ("采取了哪些
+# 措施?", "有何用处?") the sentences after the best one at least ``keep_ratio_open`` as well: the best sentence is
+# often a lead restating the question, and what was done follows it. Not for a question asking for a kind of
+# answer (an amount, a date…), where the clause's other sentences stating one are about something else, nor for
+# the sentences before the best one ("吉林…专利保险费有补助吗?" must not open on the clause's loan subsidy). All
+# three are chosen on the public Q&A sets by scripts/choose_sentences.py (``make fit-sentences``) and read from
+# rules/sentences.json.
+WEIGHTS = ("rank_prior", "keep_ratio", "keep_ratio_open")
 SENTENCES_PATH = Path(__file__).parent.parent / "rules" / "sentences.json"
 
 
@@ -110,7 +113,7 @@ def score_sentence(sentence: str, focus: str, context: str, idf, asked: str = ""
     return value
 
 
-def kinds_asked(focus: str, context: str) -> tuple:
+def kinds_asked(focus: str, context: str) -> tuple[AnswerKind, ...]:
     """The kinds of answer a message (with what it follows) asks for (``assistant.question.wanted_kinds``)."""
     return wanted_kinds(normalize(focus + " " + context))
 
@@ -123,18 +126,18 @@ class ExtractiveGenerator:
     def __init__(self, gram_df: Mapping[str, int], clause_count: int, max_clauses: int = 4,
                  keep_ratio: float | None = None, max_extra: int = 3, max_chars: int = 260,
                  next_part: Callable[[Clause], Clause | None] | None = None, rank_prior: float | None = None,
-                 keep_ratio_kind: float | None = None):
+                 keep_ratio_open: float | None = None):
         """``gram_df``: in how many clauses each character bigram occurs (the knowledge base counts them);
-        sentences of the best clause scoring ``keep_ratio`` of the best (``keep_ratio_kind`` when the question asks
-        for a kind of answer) are quoted too, at most ``max_extra`` more and while the quote is under
-        ``max_chars``. Weights not given are the chosen ones (rules/sentences.json). ``next_part``: the next part of a clause the index cut
-        in parts (a long 前言), so that a quote goes on where the cut fell inside it."""
+        sentences of the best clause scoring ``keep_ratio`` of the best (``keep_ratio_open`` for those after it,
+        when the question asks for no kind of answer) are quoted too, at most ``max_extra`` more and while the quote is under
+        ``max_chars``; weights not given are the chosen ones (rules/sentences.json). ``next_part``: the next part
+        of a clause the index cut in parts (a long 前言), so that a quote goes on where the cut fell inside it."""
         self.next_part = next_part or (lambda clause: None)
         chosen = sentence_weights()
         self.rank_prior = chosen["rank_prior"] if rank_prior is None else rank_prior
         self.max_clauses = max_clauses
         self.keep_ratio = chosen["keep_ratio"] if keep_ratio is None else keep_ratio
-        self.keep_ratio_kind = chosen["keep_ratio_kind"] if keep_ratio_kind is None else keep_ratio_kind
+        self.keep_ratio_open = chosen["keep_ratio_open"] if keep_ratio_open is None else keep_ratio_open
         self.max_extra = max_extra
         self.max_chars = max_chars
         self._df = gram_df
@@ -180,16 +183,19 @@ class ExtractiveGenerator:
             chosen = set(range(len(order)))
         # More sentences only from the same clause (a second clause would be cited on weaker grounds), those
         # that answer nearly as well: criteria, measures and amounts are often spread over several sentences.
-        ratio = self.keep_ratio_kind if kinds_asked(query.original, query.context) else self.keep_ratio
+        open_question = not kinds_asked(query.original, query.context)
+        first = order.index(best.sentence)
         extra = 0
         for other in picks[1:]:
             if extra >= self.max_extra or sum(len(order[i]) for i in chosen) > self.max_chars:
                 break
-            if other.clause.clause_id == best.clause.clause_id and other.fit >= ratio * best.fit:
-                index = order.index(other.sentence)
-                if index not in chosen:
-                    chosen.add(index)
-                    extra += 1
+            if other.clause.clause_id != best.clause.clause_id:
+                continue
+            index = order.index(other.sentence)
+            ratio = self.keep_ratio_open if open_question and index > first else self.keep_ratio
+            if other.fit >= ratio * best.fit and index not in chosen:
+                chosen.add(index)
+                extra += 1
         runs = _runs(sorted(chosen))
         quoted = tuple(order[i] for i in sorted(chosen))
         text = f"根据{best.clause.name}：" + "".join(
