@@ -451,7 +451,10 @@ def build_app(page: Page):
         kept = gr.BrowserState({}, storage_key=BROWSER_STORAGE_KEY, secret=BROWSER_STORAGE_CODE)
         gr.Markdown("## 政策在线答疑\n回答只依据知识库中的政策文件原文，并注明出处；没有依据时会如实说明。",
                     elem_id="page-title")
-        chat = gr.Chatbot(show_label=False, height="60vh", elem_id="chat", feedback_options=("Like", "Dislike"),
+        # The chat grows with its messages up to 60 % of the window (not a fixed box): under a short answer the
+        # feedback confirmation stays near the thumb clicked.
+        chat = gr.Chatbot(show_label=False, height=None, min_height="40vh", max_height="60vh", elem_id="chat",
+                          feedback_options=("Like", "Dislike"),
                           buttons=["copy"], latex_delimiters=[],  # nothing in a question or a clause is a formula
                           examples=[{"text": q} for q in example_questions()])
         feedback_status = gr.Markdown(elem_id="feedback-status")
