@@ -88,10 +88,10 @@ def sentences_of(clause: Clause) -> list[str]:
 _PARTICLES = re.compile(r"[那呢吗吧啊呀么了的?？!！。，,\s]+")
 
 
-def score_sentence(sentence: str, focus: str, context: str, idf, asked: str = "", bonus: bool = True) -> float:
-    """How well a sentence answers: IDF-weighted bigram overlap with the message (and, for a follow-up, with
-    the question it follows, at a lower weight; when the message first describes the asker, with the part
-    that ``asked`` at a higher one), plus (``bonus``) a bonus for a figure when the question asks for one."""
+def fit_sentence(sentence: str, focus: str, context: str, idf, asked: str = "") -> float:
+    """How well a sentence's words fit the question: IDF-weighted bigram overlap with the message (and, for a
+    follow-up, with the question it follows, at a lower weight; when the message first describes the asker, with
+    the part that ``asked`` at a higher one)."""
     present = set(bigrams(sentence))
 
     def overlap(text: str) -> float:
@@ -102,15 +102,15 @@ def score_sentence(sentence: str, focus: str, context: str, idf, asked: str = ""
     own = overlap(focus)
     if asked:
         own = ASKED_SHARE * overlap(asked) + (1 - ASKED_SHARE) * own
-    value = own if not context else 0.7 * own + 0.3 * overlap(context)
-    if not bonus:
-        return value
-    kinds = kinds_asked(focus, context)
+    return own if not context else 0.7 * own + 0.3 * overlap(context)
+
+
+def kind_bonus(sentence: str, kinds: tuple[AnswerKind, ...], asks_quantity: bool) -> float:
+    """What a sentence gains for stating the kind of answer asked (``kinds``), or any number when the question
+    asks "how much" of something no kind names."""
     if kinds and states_wanted(kinds, sentence):
-        value += 0.15
-    elif _ASKS_QUANTITY.search(normalize(focus + " " + context)) and _NUMBER.search(sentence):
-        value += 0.08
-    return value
+        return 0.15
+    return 0.08 if asks_quantity and _NUMBER.search(sentence) else 0.0
 
 
 def kinds_asked(focus: str, context: str) -> tuple[AnswerKind, ...]:
@@ -129,9 +129,10 @@ class ExtractiveGenerator:
                  keep_ratio_open: float | None = None):
         """``gram_df``: in how many clauses each character bigram occurs (the knowledge base counts them);
         sentences of the best clause scoring ``keep_ratio`` of the best (``keep_ratio_open`` for those after it,
-        when the question asks for no kind of answer) are quoted too, at most ``max_extra`` more and while the quote is under
-        ``max_chars``; weights not given are the chosen ones (rules/sentences.json). ``next_part``: the next part
-        of a clause the index cut in parts (a long 前言), so that a quote goes on where the cut fell inside it."""
+        when the question asks for no kind of answer) are quoted too, at most ``max_extra`` more and while the
+        quote is under ``max_chars``; weights not given are the chosen ones (rules/sentences.json). ``next_part``:
+        the next part of a clause the index cut in parts (a long 前言), so that a quote goes on where the cut fell
+        inside it."""
         self.next_part = next_part or (lambda clause: None)
         chosen = sentence_weights()
         self.rank_prior = chosen["rank_prior"] if rank_prior is None else rank_prior
@@ -153,6 +154,8 @@ class ExtractiveGenerator:
         """Candidate sentences from the top clauses, best first (ties: the better-ranked clause). The
         document's own title is no evidence that a sentence answers (news-style notices repeat it in their
         lead), and a question of an FAQ document is not its answer (the answer follows it)."""
+        kinds = kinds_asked(focus, context)
+        asks_quantity = bool(_ASKS_QUANTITY.search(normalize(focus + " " + context)))
         picks = []
         for item in evidence[: self.max_clauses]:
             title = item.clause.doc.title
@@ -163,8 +166,9 @@ class ExtractiveGenerator:
                 # ("2.市内运输": what every sentence of the clause is about, though none says it again). Which
                 # further sentences are quoted: their own words only (every sentence of a clause on awards
                 # states an amount, and most are about other awards).
-                fit = score_sentence(scored, focus, context, self.idf, asked, bonus=False)
-                about = score_sentence(f"{scored} {topic}" if topic else scored, focus, context, self.idf, asked)
+                fit = fit_sentence(scored, focus, context, self.idf, asked)
+                about = fit_sentence(f"{scored} {topic}", focus, context, self.idf, asked) if topic else fit
+                about += kind_bonus(f"{scored} {topic}" if topic else scored, kinds, asks_quantity)
                 if sentence.rstrip().endswith(("？", "?")):
                     fit, about = fit * 0.5, about * 0.5
                 picks.append(Pick(item.clause, sentence, about + self.rank_prior * item.score, fit))
